@@ -1,0 +1,62 @@
+/**
+ * The backend interface: what a device must provide. The core never touches buffers itself; it asks the
+ * array's backend to run the kernel registered for a primitive (TensorFlow.js style: one kernel registry per
+ * backend). A backend only implements primitives; everything else is composed from them.
+ */
+import type { DType, TypedArray } from '../core/dtype.js';
+
+/** A concrete operand as a kernel sees it: its storage, shape and dtype. */
+export interface KernelInput<H = unknown> {
+  readonly handle: H;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+/** The output a kernel must produce (already validated by the primitive's shape rule). */
+export interface KernelOutput {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+/** A kernel: computes one primitive on concrete operands and returns the output's storage. */
+export type Kernel<H = unknown> = (inputs: readonly KernelInput<H>[], params: any, out: KernelOutput) => H;
+
+export interface Backend<H = unknown> {
+  readonly name: string;
+  /** Copy host data into a new device buffer. The typed array's type matches `dtype`. */
+  upload(data: TypedArray, dtype: DType): H;
+  /** Copy a device buffer back to the host: a fresh typed array of `size` elements of `dtype`. */
+  download(handle: H, dtype: DType, size: number): TypedArray;
+  /** Release a device buffer (a no-op where the garbage collector owns memory). */
+  dispose(handle: H): void;
+  /** The kernel for a primitive, by the primitive's name. */
+  readonly kernels: ReadonlyMap<string, Kernel<H>>;
+}
+
+const backends = new Map<string, Backend<any>>();
+let defaultName = 'cpu';
+
+export function registerBackend(backend: Backend<any>): void {
+  backends.set(backend.name, backend);
+}
+
+export function getBackend(name?: string): Backend<any> {
+  const key = name ?? defaultName;
+  const b = backends.get(key);
+  if (!b) throw new Error(`backend '${key}' is not registered; available: ${[...backends.keys()].join(', ') || 'none'}`);
+  return b;
+}
+
+/** Names of the registered backends. */
+export function backendNames(): string[] {
+  return [...backends.keys()];
+}
+
+export function setDefaultBackendName(name: string): void {
+  getBackend(name);
+  defaultName = name;
+}
+
+export function defaultBackendName(): string {
+  return defaultName;
+}

@@ -1,0 +1,29 @@
+/**
+ * `@xs/tensor`: a JAX-like array library for TypeScript with its own reverse-mode autodiff.
+ *
+ * @example
+ * import { array, grad, numpy as np, nn } from '@xs/tensor';
+ * const loss = (w: Tensor, x: Tensor) => nn.sigmoid(x.matmul(w)).sum();
+ * const g = grad(loss)(w, x);
+ * @packageDocumentation
+ */
+import './backends/cpu/index.js';
+import './ops/methods.js';
+
+export { Tensor, ConcreteTensor, array, fromTypedArray } from './core/tensor.js';
+export type { NestedArray, ArrayLike } from './core/tensor.js';
+export type { DType, TypedArray } from './core/dtype.js';
+export { promoteTypes, DTYPES } from './core/dtype.js';
+export type { AbstractValue, Primitive } from './core/trace.js';
+export { bind } from './core/trace.js';
+export { zeros, ones, full, arange, linspace, eye, zerosLike, onesLike } from './ops/creation.js';
+export { grad, valueAndGrad, vjp, vjpWithAux, jvp } from './transforms/grad.js';
+export type { GradOptions } from './transforms/grad.js';
+export type { PyTree, TreeDef } from './tree/index.js';
+export type { Backend, Kernel } from './backends/backend.js';
+export { backendNames, getBackend } from './backends/backend.js';
+
+export * as numpy from './numpy/index.js';
+export * as nn from './nn/index.js';
+export * as tree from './tree/index.js';
+// RANDOM-PENDING export * as random from './random/index.js';

@@ -1,0 +1,123 @@
+/**
+ * Pytrees: nested JS arrays and plain objects whose leaves are tensors (or other values). Transformations
+ * flatten their arguments to a list of leaves, work on the leaves, and rebuild the structure.
+ */
+import { Tensor } from '../core/tensor.js';
+
+/** A nested structure of arrays, plain objects and leaves. */
+export type PyTree<L = Tensor> = L | readonly PyTree<L>[] | { readonly [key: string]: PyTree<L> };
+
+/** The shape of a pytree without its leaves; `unflatten` fills one back in. */
+export type TreeDef =
+  | { readonly kind: 'leaf' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'array'; readonly children: readonly TreeDef[] }
+  | { readonly kind: 'object'; readonly keys: readonly string[]; readonly children: readonly TreeDef[] };
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== 'object' || x instanceof Tensor) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Flatten a pytree into its leaves (depth first; object keys in sorted order, as JAX sorts dict keys) and
+ * its structure. `null` and `undefined` are empty subtrees (JAX's `None`), not leaves.
+ * @example const [leaves, def] = tree.flatten({ w: w, b: [b1, b2] });
+ */
+export function flatten<L = Tensor>(t: PyTree<L>): [L[], TreeDef] {
+  const leaves: L[] = [];
+  const walk = (x: unknown): TreeDef => {
+    if (x === null || x === undefined) return { kind: 'none' };
+    if (Array.isArray(x)) return { kind: 'array', children: x.map(walk) };
+    if (isPlainObject(x)) {
+      const keys = Object.keys(x).sort();
+      return { kind: 'object', keys, children: keys.map((k) => walk(x[k])) };
+    }
+    leaves.push(x as L);
+    return { kind: 'leaf' };
+  };
+  const def = walk(t);
+  return [leaves, def];
+}
+
+/**
+ * Rebuild a pytree of structure `def` from `leaves` (as many as `flatten` produced).
+ * @example tree.unflatten(def, leaves.map((x) => x.mul(2)))
+ */
+export function unflatten<L = Tensor>(def: TreeDef, leaves: readonly L[]): PyTree<L> {
+  let i = 0;
+  const build = (d: TreeDef): unknown => {
+    switch (d.kind) {
+      case 'leaf':
+        if (i >= leaves.length) throw new RangeError(`tree.unflatten: structure needs more than ${leaves.length} leaves`);
+        return leaves[i++];
+      case 'none':
+        return null;
+      case 'array':
+        return d.children.map(build);
+      case 'object':
+        return Object.fromEntries(d.keys.map((k, j) => [k, build(d.children[j]!)]));
+    }
+  };
+  const out = build(def);
+  if (i !== leaves.length) throw new RangeError(`tree.unflatten: structure has ${i} leaves but ${leaves.length} were given`);
+  return out as PyTree<L>;
+}
+
+/** The leaves of a pytree, in `flatten` order. @example tree.leaves([a, { b }]) // [a, b] */
+export function leaves<L = Tensor>(t: PyTree<L>): L[] {
+  return flatten(t)[0];
+}
+
+/** The structure of a pytree. @example tree.structure({ a: x }) */
+export function structure<L = Tensor>(t: PyTree<L>): TreeDef {
+  return flatten(t)[1];
+}
+
+/** Number of leaves a structure holds. */
+export function numLeaves(def: TreeDef): number {
+  switch (def.kind) {
+    case 'leaf':
+      return 1;
+    case 'none':
+      return 0;
+    default:
+      return def.children.reduce((n, c) => n + numLeaves(c), 0);
+  }
+}
+
+/** True when two structures are the same. */
+export function treeDefEqual(a: TreeDef, b: TreeDef): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A readable form of a structure, e.g. `{b: [*, *], w: *}`. */
+export function treeDefToString(def: TreeDef): string {
+  switch (def.kind) {
+    case 'leaf':
+      return '*';
+    case 'none':
+      return 'null';
+    case 'array':
+      return `[${def.children.map(treeDefToString).join(', ')}]`;
+    case 'object':
+      return `{${def.keys.map((k, i) => `${k}: ${treeDefToString(def.children[i]!)}`).join(', ')}}`;
+  }
+}
+
+/**
+ * Apply `f` to every leaf (of several trees of the same structure at once).
+ * @example tree.map((p, g) => p.sub(g.mul(0.01)), params, grads)
+ */
+export function map<R, L = Tensor>(f: (...xs: L[]) => R, t: PyTree<L>, ...rest: PyTree<L>[]): PyTree<R> {
+  const [ls, def] = flatten(t);
+  const others = rest.map((r, k) => {
+    const [rl, rdef] = flatten(r);
+    if (!treeDefEqual(def, rdef)) {
+      throw new TypeError(`tree.map: tree ${k + 1} has structure ${treeDefToString(rdef)}, expected ${treeDefToString(def)}`);
+    }
+    return rl;
+  });
+  return unflatten<R>(def, ls.map((x, i) => f(x, ...others.map((o) => o[i]!))));
+}
