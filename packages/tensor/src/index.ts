@@ -19,6 +19,8 @@ export { bind } from './core/trace.js';
 export { zeros, ones, full, arange, linspace, eye, zerosLike, onesLike } from './ops/creation.js';
 export { grad, valueAndGrad, vjp, vjpWithAux, jvp } from './transforms/grad.js';
 export type { GradOptions } from './transforms/grad.js';
+export { vmap } from './transforms/vmap.js';
+export type { VmapOptions, AxisSpec } from './transforms/vmap.js';
 export type { PyTree, TreeDef } from './tree/index.js';
 export type { Backend, Kernel } from './backends/backend.js';
 export { backendNames, getBackend } from './backends/backend.js';

@@ -2,8 +2,9 @@
 import { formatShape, normalizeAxis } from '../core/shape.js';
 import { Tensor } from '../core/tensor.js';
 import { type Primitive, bind } from '../core/trace.js';
-import { zerosLike } from './creation.js';
-import { broadcastInDim, moveAxis } from './structural.js';
+import { arange, zerosLike } from './creation.js';
+import { add, less, multiply, select } from './elementwise.js';
+import { broadcastInDim, moveAxis, reshape, transpose } from './structural.js';
 
 function gatherShape(x: readonly number[], idx: readonly number[], axis: number): number[] {
   return [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)];
@@ -25,10 +26,36 @@ export const gatherPrim: Primitive<{ axis: number }> = {
       // Only the operand is batched: gather along the shifted axis; the batch axis stays in front.
       return [bind(gatherPrim, [moveAxis(x!, dx!, 0), idx!], { axis: axis + 1 }), 0];
     }
-    // Batched indices: flatten (batch, index) pairs onto one axis of a batched operand.
-    throw new Error('take: vmap over the indices is not supported yet; gather outside vmap or use oneHot');
+    if (dx === null) {
+      // Only the indices are batched: one gather; the batch axis lands where the index axes start.
+      return [bind(gatherPrim, [x!, moveAxis(idx!, di, 0)], { axis }), axis];
+    }
+    // Both batched: fold the batch into the gathered axis and offset each example's indices.
+    const { flat, offsetIdx } = foldBatch(x!, dx, idx!, di, axis);
+    const g = bind(gatherPrim, [flat, offsetIdx], { axis: 0 }); // [B, I..., pre..., post...]
+    const ni = idx!.ndim - 1;
+    const perm = [0, ...range(axis).map((i) => 1 + ni + i), ...range(ni).map((i) => 1 + i), ...range(g.ndim - 1 - ni - axis).map((i) => 1 + ni + axis + i)];
+    return [transpose(g, perm), 0];
   },
 };
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * Batched operand [B, pre..., n, post...] and batched indices [B, I...] → operand [B*n, pre..., post...] and
+ * indices + b*n, so that one gather/scatter along axis 0 serves every example.
+ */
+function foldBatch(x: Tensor, dx: number, idx: Tensor, di: number, axis: number): { flat: Tensor; offsetIdx: Tensor } {
+  const xb = moveAxis(moveAxis(x, dx, 0), axis + 1, 1);
+  const size = xb.shape[0]!;
+  const n = xb.shape[1]!;
+  const flat = reshape(xb, [size * n, ...xb.shape.slice(2)]);
+  const ib = moveAxis(idx, di, 0);
+  // Negative indices wrap per example before the offset is added.
+  const wrapped = select(less(ib, 0), add(ib, n), ib);
+  const offsets = reshape(multiply(arange(0, size, 1, 'int32'), n), [size, ...new Array<number>(ib.ndim - 1).fill(1)]);
+  return { flat, offsetIdx: add(wrapped, offsets) };
+}
 
 export const scatterAddPrim: Primitive<{ axis: number }> = {
   name: 'scatter_add',
@@ -43,11 +70,20 @@ export const scatterAddPrim: Primitive<{ axis: number }> = {
   },
   vjp: (ct, [, idx], _out, { axis }) => [ct, null, take(ct, idx!, axis)],
   batch([x, idx, upd], [dx, di, du], { axis }) {
-    if (di !== null) throw new Error('scatterAdd: vmap over the indices is not supported yet');
-    const size = (dx !== null ? x!.shape[dx!] : upd!.shape[du!])!;
+    const size = (dx !== null ? x!.shape[dx!] : di !== null ? idx!.shape[di!] : upd!.shape[du!])!;
     const lead = (t: Tensor, d: number | null): Tensor =>
       d === null ? broadcastInDim(t, [size, ...t.shape], t.shape.map((_, i) => i + 1)) : moveAxis(t, d, 0);
-    return [bind(scatterAddPrim, [lead(x!, dx!), idx!, lead(upd!, du!)], { axis: axis + 1 }), 0];
+    if (di === null) return [bind(scatterAddPrim, [lead(x!, dx!), idx!, lead(upd!, du!)], { axis: axis + 1 }), 0];
+    // Batched indices: scatter into the operand with the batch folded into the scattered axis.
+    const xb = lead(x!, dx!);
+    const { flat, offsetIdx } = foldBatch(xb, 0, idx!, di, axis);
+    const ni = idx!.ndim - 1;
+    const u = lead(upd!, du!); // [B, pre..., I..., post...] -> [B, I..., pre..., post...]
+    const perm = [0, ...range(ni).map((i) => 1 + axis + i), ...range(axis).map((i) => 1 + i), ...range(u.ndim - 1 - ni - axis).map((i) => 1 + axis + ni + i)];
+    const scattered = bind(scatterAddPrim, [flat, offsetIdx, transpose(u, perm)], { axis: 0 });
+    const n = xb.shape[axis + 1]!;
+    const unfolded = reshape(scattered, [size, n, ...scattered.shape.slice(1)]);
+    return [moveAxis(unfolded, 1, axis + 1), 0];
   },
 };
 
