@@ -4,6 +4,7 @@
  * backend). A backend only implements primitives; everything else is composed from them.
  */
 import type { DType, TypedArray } from '../core/dtype.js';
+import type { Jaxpr } from '../ir/jaxpr.js';
 
 /** A concrete operand as a kernel sees it: its storage, shape and dtype. */
 export interface KernelInput<H = unknown> {
@@ -21,6 +22,9 @@ export interface KernelOutput {
 /** A kernel: computes one primitive on concrete operands and returns the output's storage. */
 export type Kernel<H = unknown> = (inputs: readonly KernelInput<H>[], params: any, out: KernelOutput) => H;
 
+/** A compiled fused elementwise group: operands in, one buffer per group output out. */
+export type FusedKernel<H = unknown> = (inputs: readonly KernelInput<H>[]) => H[];
+
 export interface Backend<H = unknown> {
   readonly name: string;
   /** Copy host data into a new device buffer. The typed array's type matches `dtype`. */
@@ -31,6 +35,8 @@ export interface Backend<H = unknown> {
   dispose(handle: H): void;
   /** The kernel for a primitive, by the primitive's name. */
   readonly kernels: ReadonlyMap<string, Kernel<H>>;
+  /** Compile a fused elementwise group (see ir/passes/fuse-elementwise.ts); without it, jit runs the group op by op. */
+  compileFused?(group: Jaxpr): FusedKernel<H>;
 }
 
 const backends = new Map<string, Backend<any>>();

@@ -98,7 +98,7 @@ export function withMainTrace<T>(makeTrace: (main: MainTrace) => Trace, body: (m
 }
 
 /** Like `withMainTrace`, and the new trace also captures values that involve no tracer (used by jit). */
-export function withDynamicMainTrace<T>(makeTrace: (main: MainTrace) => Trace, body: (main: MainTrace) => T): T {
+export function withDynamicMainTrace<T>(makeTrace: (main: MainTrace) => Trace, body: (main: MainTrace) => T, globalData?: unknown): T {
   return withMainTrace(makeTrace, (main) => {
     const previous = dynamicTrace;
     dynamicTrace = main;
@@ -107,13 +107,23 @@ export function withDynamicMainTrace<T>(makeTrace: (main: MainTrace) => Trace, b
     } finally {
       dynamicTrace = previous;
     }
-  });
+  }, globalData);
+}
+
+function leakedTracerError(value: Tensor): Error {
+  return new Error(
+    `a traced value of shape ${formatShape(value.shape)} escaped the transformation that created it ` +
+      `(a tracer leaked out of grad/vmap/jit, e.g. stored in an outer variable)`,
+  );
 }
 
 function findTopTrace(args: readonly Tensor[]): Trace {
   let top: MainTrace = traceStack[0]!;
   for (const a of args) {
-    if (a instanceof Tracer && a.trace.main.level > top.level) top = a.trace.main;
+    if (!(a instanceof Tracer)) continue;
+    // A tracer whose transformation has returned must not be used: its trace would silently run a dead tape.
+    if (traceStack[a.trace.main.level] !== a.trace.main) throw leakedTracerError(a);
+    if (a.trace.main.level > top.level) top = a.trace.main;
   }
   if (dynamicTrace && dynamicTrace.level > top.level) top = dynamicTrace;
   return top.makeTrace(top);
@@ -123,12 +133,7 @@ function fullRaise(trace: Trace, value: Tensor): Tensor {
   if (!(value instanceof Tracer)) return trace.pure(value);
   const level = value.trace.main.level;
   if (value.trace.main === trace.main) return value;
-  if (traceStack[level] !== value.trace.main) {
-    throw new Error(
-      `a traced value of shape ${formatShape(value.shape)} escaped the transformation that created it ` +
-        `(a tracer leaked out of grad/vmap/jit, e.g. stored in an outer variable)`,
-    );
-  }
+  if (traceStack[level] !== value.trace.main) throw leakedTracerError(value);
   if (level < trace.main.level) return trace.lift(value);
   throw new Error(`internal: cannot lift a tracer from level ${level} to level ${trace.main.level}`);
 }

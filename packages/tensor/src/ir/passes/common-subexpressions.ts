@@ -1,0 +1,34 @@
+/**
+ * Common-subexpression elimination: an equation with the same primitive, params and inputs as an earlier
+ * one reuses its output. Equal scalar constants (every `x.add(1)` makes its own) are merged first.
+ */
+import type { Eqn, Jaxpr, Var } from '../jaxpr.js';
+
+export function eliminateCommonSubexpressions(j: Jaxpr): Jaxpr {
+  const subst = new Map<Var, Var>();
+  const read = (v: Var): Var => subst.get(v) ?? v;
+  const scalarConsts = new Map<string, Var>();
+  j.constvars.forEach((v, i) => {
+    const c = j.consts[i]!;
+    if (c.size !== 1) return;
+    const key = `${c.dtype}[${c.shape.join(',')}]=${c.data()[0]}`;
+    const first = scalarConsts.get(key);
+    if (first) subst.set(v, first);
+    else scalarConsts.set(key, v);
+  });
+  const seen = new Map<string, Eqn>();
+  const eqns: Eqn[] = [];
+  for (const e of j.eqns) {
+    const inputs = e.inputs.map(read);
+    const key = `${e.prim.name}|${JSON.stringify(e.params)}|${inputs.map((v) => v.id).join(',')}`;
+    const prev = seen.get(key);
+    if (prev && prev.outs.length === e.outs.length) {
+      e.outs.forEach((o, i) => subst.set(o, prev.outs[i]!));
+      continue;
+    }
+    const kept: Eqn = { ...e, inputs };
+    seen.set(key, kept);
+    eqns.push(kept);
+  }
+  return { ...j, eqns, outvars: j.outvars.map(read) };
+}

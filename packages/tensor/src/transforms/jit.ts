@@ -1,0 +1,214 @@
+/**
+ * jit: stage a function into a jaxpr once per input signature, optimise it, and run the compiled plan.
+ *
+ * Staging is one more trace on the interpreter stack: a jaxpr tracer carries only a shape and dtype, and
+ * every primitive applied to it appends an equation. It is a *dynamic* trace, so arrays created inside the
+ * function (constants) are captured too. Because the staged program is just primitives, calling a jitted
+ * function under grad or vmap replays its jaxpr through those transformations: every composition order works.
+ *
+ * Like JAX, JS side effects inside a jitted function (console.log, pushing to an outer array, reading a
+ * global that later changes) happen only while tracing, i.e. on the first call for each input signature.
+ */
+import { formatShape } from '../core/shape.js';
+import { ConcreteTensor, Tensor } from '../core/tensor.js';
+import { type AbstractValue, type MainTrace, type Primitive, Trace, Tracer, bind, withDynamicMainTrace } from '../core/trace.js';
+import { type Eqn, type Jaxpr, Var, jaxprToString, newVar } from '../ir/jaxpr.js';
+import { optimize } from '../ir/optimize.js';
+import { type Executable, compileJaxpr } from '../ir/execute.js';
+import { scalar } from '../ops/convert.js';
+import { type PyTree, type TreeDef, flatten, treeDefToString, unflatten } from '../tree/index.js';
+
+class JaxprBuilder {
+  readonly eqns: Eqn[] = [];
+  readonly constvars: Var[] = [];
+  readonly consts: ConcreteTensor[] = [];
+  private readonly constIndex = new Map<ConcreteTensor, Var>();
+  constVar(c: ConcreteTensor): Var {
+    let v = this.constIndex.get(c);
+    if (!v) {
+      v = newVar(c);
+      this.constIndex.set(c, v);
+      this.constvars.push(v);
+      this.consts.push(c);
+    }
+    return v;
+  }
+}
+
+class JaxprTracer extends Tracer {
+  constructor(
+    readonly trace: JaxprTrace,
+    readonly v: Var,
+  ) {
+    super();
+  }
+  get shape(): readonly number[] {
+    return this.v.aval.shape;
+  }
+  get dtype() {
+    return this.v.aval.dtype;
+  }
+  concrete(where: string): never {
+    throw new Error(
+      `${where}: the value of an array of shape ${formatShape(this.shape)} is not known while jit traces the function; ` +
+        'compute it outside jit, or mark the argument static with staticArgnums',
+    );
+  }
+}
+
+class JaxprTrace extends Trace {
+  private get builder(): JaxprBuilder {
+    return this.main.globalData as JaxprBuilder;
+  }
+  pure(value: Tensor): Tensor {
+    const c = value.concrete('jit (a value the function closes over)');
+    return new JaxprTracer(this, this.builder.constVar(c));
+  }
+  processPrimitive(prim: Primitive, args: Tensor[], params: unknown): Tensor {
+    const inputs = (args as JaxprTracer[]).map((t) => t.v);
+    const out = newVar(prim.abstractEval(inputs.map((v) => v.aval), params));
+    this.builder.eqns.push({ prim, params, inputs, outs: [out] });
+    return new JaxprTracer(this, out);
+  }
+}
+
+/** A staged function: its jaxpr and the structure of its outputs. */
+export interface ClosedJaxpr {
+  jaxpr: Jaxpr;
+  outDef: TreeDef;
+  toString(): string;
+}
+
+function leafTensor(x: unknown, where: string): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === 'number' || typeof x === 'boolean') return scalar(x);
+  throw new TypeError(`${where}: arguments must be pytrees of Tensors and numbers (mark other arguments static with staticArgnums), found ${typeof x}`);
+}
+
+/** Stage `f` applied to arguments with the avals of `leaves` (structured by `inDef`). */
+function stage(f: (...args: any[]) => any, leaves: readonly AbstractValue[], inDef: TreeDef): ClosedJaxpr {
+  const builder = new JaxprBuilder();
+  return withDynamicMainTrace(
+    (main: MainTrace) => new JaxprTrace(main),
+    (main) => {
+      const trace = new JaxprTrace(main);
+      const invars = leaves.map((a) => newVar(a));
+      const result = f(...(unflatten(inDef, invars.map((v) => new JaxprTracer(trace, v))) as PyTree[]));
+      const [outLeaves, outDef] = flatten(result as PyTree<unknown>);
+      const outvars = outLeaves.map((o) => {
+        const t = leafTensor(o, 'jit output');
+        if (t instanceof JaxprTracer && t.trace.main === main) return t.v;
+        if (t instanceof Tracer) throw new Error('jit: the function returned a value traced by another transformation (a leaked tracer)');
+        return builder.constVar(t.concrete('jit output'));
+      });
+      const jaxpr: Jaxpr = { constvars: builder.constvars, consts: builder.consts, invars, eqns: builder.eqns, outvars };
+      return { jaxpr, outDef, toString: () => jaxprToString(jaxpr) };
+    },
+    builder,
+  );
+}
+
+/** Evaluate a jaxpr by binding its primitives: under an outer transformation this replays it through that transformation. */
+export function evalJaxpr(jaxpr: Jaxpr, args: readonly Tensor[]): Tensor[] {
+  const env = new Map<Var, Tensor>();
+  jaxpr.constvars.forEach((v, i) => env.set(v, jaxpr.consts[i]!));
+  jaxpr.invars.forEach((v, i) => env.set(v, args[i]!));
+  const read = (v: Var): Tensor => {
+    const t = env.get(v);
+    if (!t) throw new Error('internal: jaxpr reads a variable before it is defined');
+    return t;
+  };
+  for (const e of jaxpr.eqns) {
+    if (e.outs.length !== 1) throw new Error(`internal: evalJaxpr cannot bind the multi-output ${e.prim.name}`);
+    env.set(e.outs[0]!, bind(e.prim, e.inputs.map(read), e.params));
+  }
+  return jaxpr.outvars.map(read);
+}
+
+/** Options of `jit` and `makeJaxpr`. */
+export interface JitOptions {
+  /** Positional arguments that are compile-time values (part of the cache key, not traced). */
+  staticArgnums?: readonly number[];
+}
+
+function splitArgs(args: readonly unknown[], staticArgnums: readonly number[], where: string) {
+  const isStatic = args.map((_, i) => staticArgnums.includes(i) || staticArgnums.includes(i - args.length));
+  for (const n of staticArgnums) {
+    if (!Number.isInteger(n) || n >= args.length || n < -args.length) throw new RangeError(`${where}: staticArgnums ${n} out of range for ${args.length} arguments`);
+  }
+  const dynamic = args.filter((_, i) => !isStatic[i]);
+  const [rawLeaves, inDef] = flatten(dynamic as PyTree<unknown>[]);
+  const leaves = rawLeaves.map((x) => leafTensor(x, where));
+  const rebuild = (dyn: PyTree[]): unknown[] => {
+    let k = 0;
+    return args.map((a, i) => (isStatic[i] ? a : dyn[k++]));
+  };
+  const staticKey = JSON.stringify(args.map((a, i) => (isStatic[i] ? a : null)));
+  return { leaves, inDef, rebuild, staticKey };
+}
+
+function signature(leaves: readonly Tensor[], inDef: TreeDef, staticKey: string): string {
+  return `${treeDefToString(inDef)}|${leaves.map((l) => `${l.dtype}[${l.shape.join(',')}]`).join(';')}|${staticKey}`;
+}
+
+/**
+ * Print the jaxpr of `f` at these arguments (`jax.make_jaxpr`).
+ * @example
+ * console.log(makeJaxpr((x) => np.sin(x).mul(2))(array([1, 2])).toString());
+ */
+export function makeJaxpr(f: (...args: any[]) => any, options: JitOptions = {}): (...args: any[]) => ClosedJaxpr {
+  return (...args: any[]) => {
+    const { leaves, inDef, rebuild } = splitArgs(args, options.staticArgnums ?? [], 'makeJaxpr');
+    return stage((...dyn: PyTree[]) => f(...rebuild(dyn)), leaves, inDef);
+  };
+}
+
+/** A jitted function, with a look at what it compiled. */
+export interface JittedFunction {
+  (...args: any[]): any;
+  /** The optimised jaxpr compiled for these arguments. */
+  lower(...args: any[]): ClosedJaxpr;
+  /** How many input signatures have been compiled. */
+  readonly cacheSize: number;
+}
+
+/**
+ * Compile `f` (`jax.jit`): traced once per input signature (tree structure, shapes, dtypes, static
+ * values), optimised, and run as a compiled plan. Composes with grad and vmap in any order.
+ * @example
+ * const step = jit((params, x, y) => tree.map((p, g) => p.sub(g.mul(0.01)), params, grad(loss)(params, x, y)));
+ */
+export function jit(f: (...args: any[]) => any, options: JitOptions = {}): JittedFunction {
+  const staticArgnums = options.staticArgnums ?? [];
+  interface Entry {
+    staged: ClosedJaxpr;
+    optimized: ClosedJaxpr;
+    run: Executable | null;
+  }
+  const cache = new Map<string, Entry>();
+  const entryFor = (args: readonly unknown[]) => {
+    const { leaves, inDef, rebuild, staticKey } = splitArgs(args, staticArgnums, 'jit');
+    const key = signature(leaves, inDef, staticKey);
+    let entry = cache.get(key);
+    if (!entry) {
+      const staged = stage((...dyn: PyTree[]) => f(...rebuild(dyn)), leaves, inDef);
+      const optimizedJaxpr = optimize(staged.jaxpr);
+      const optimized = { jaxpr: optimizedJaxpr, outDef: staged.outDef, toString: () => jaxprToString(optimizedJaxpr) };
+      entry = { staged, optimized, run: null };
+      cache.set(key, entry);
+    }
+    return { entry, leaves };
+  };
+  const jitted = ((...args: any[]) => {
+    const { entry, leaves } = entryFor(args);
+    if (leaves.some((l) => l instanceof Tracer)) {
+      // Inside another transformation: replay the staged program through it.
+      return unflatten(entry.staged.outDef, evalJaxpr(entry.staged.jaxpr, leaves));
+    }
+    entry.run ??= compileJaxpr(entry.optimized.jaxpr);
+    return unflatten(entry.optimized.outDef, entry.run(leaves.map((l) => l.concrete('jit'))));
+  }) as JittedFunction;
+  jitted.lower = (...args: any[]) => entryFor(args).entry.optimized;
+  Object.defineProperty(jitted, 'cacheSize', { get: () => cache.size });
+  return jitted;
+}
