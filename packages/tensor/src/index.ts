@@ -31,4 +31,4 @@ export { backendNames, getBackend } from './backends/backend.js';
 export * as numpy from './numpy/index.js';
 export * as nn from './nn/index.js';
 export * as tree from './tree/index.js';
-// RANDOM-PENDING export * as random from './random/index.js';
+export * as random from './random/index.js';

@@ -5,8 +5,9 @@ import { eliminateCommonSubexpressions } from './passes/common-subexpressions.js
 import { foldConstants } from './passes/fold-constants.js';
 import { contractSummedBatch } from './passes/contract-summed-batch.js';
 import { fuseElementwise } from './passes/fuse-elementwise.js';
+import { foldTransposes } from './passes/fold-transposes.js';
 
-export { eliminateDeadCode, eliminateCommonSubexpressions, foldConstants, contractSummedBatch, fuseElementwise };
+export { eliminateDeadCode, eliminateCommonSubexpressions, foldConstants, contractSummedBatch, foldTransposes, fuseElementwise };
 
 export function optimize(j: Jaxpr): Jaxpr {
   let out = eliminateDeadCode(j);
@@ -14,6 +15,7 @@ export function optimize(j: Jaxpr): Jaxpr {
   out = eliminateCommonSubexpressions(out);
   out = eliminateDeadCode(out);
   out = contractSummedBatch(out);
+  out = foldTransposes(out);
   out = fuseElementwise(out);
   return eliminateDeadCode(out);
 }

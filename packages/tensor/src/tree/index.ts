@@ -5,7 +5,7 @@
 import { Tensor } from '../core/tensor.js';
 
 /** A nested structure of arrays, plain objects and leaves. */
-export type PyTree<L = Tensor> = L | readonly PyTree<L>[] | { readonly [key: string]: PyTree<L> };
+export type PyTree<L = Tensor> = L | null | undefined | readonly PyTree<L>[] | { readonly [key: string]: PyTree<L> };
 
 /** The shape of a pytree without its leaves; `unflatten` fills one back in. */
 export type TreeDef =

@@ -1,0 +1,84 @@
+/**
+ * Benchmark of the seed notebook's training step (784-60-20-10 sigmoid MLP, softmax + NLL, batch 100,
+ * SGD lr 0.01) in four forms, reported as medians and as ratios measured in this one run:
+ *   eager batched         grad of the summed batch loss, op by op
+ *   jit batched           jit of the same step
+ *   eager per-example     vmap(grad(loss)) + sum, op by op (the notebook's form)
+ *   jit per-example       jit(vmap(grad(loss)) + sum) (the notebook's form, compiled)
+ * Run: pnpm --filter @xs/tensor bench   (or: npx tsx packages/tensor/bench/seed-step.ts [--quick])
+ */
+import os from 'node:os';
+import { type Tensor, grad, jit, nn, numpy as np, random, tree, vmap } from '../src/index.js';
+
+type Params = [Tensor, Tensor][];
+const quick = process.argv.includes('--quick');
+
+function initParams(key: Tensor): Params {
+  const sizes = [784, 60, 20, 10];
+  const keys = random.splitKeys(key, 3);
+  return [0, 1, 2].map((i) => {
+    const w = random.normal(keys[i]!, [sizes[i + 1]!, sizes[i]!]).div(10);
+    return [w, np.zeros([sizes[i + 1]!])] as [Tensor, Tensor];
+  });
+}
+
+/** The notebook's dense_network_list: no bias on the output layer. */
+function predict(p: Params, x: Tensor): Tensor {
+  const h1 = nn.sigmoid(np.add(np.matmul(x, p[0]![0].T), p[0]![1]));
+  const h2 = nn.sigmoid(np.add(np.matmul(h1, p[1]![0].T), p[1]![1]));
+  return nn.softmax(np.matmul(h2, p[2]![0].T));
+}
+/** The notebook's NLL for one example with a one-hot target. */
+const lossOne = (p: Params, x: Tensor, t: Tensor): Tensor => np.negative(np.log(np.take(predict(p, x), np.argmax(t))));
+const sgd = (p: Params, g: Params): Params => tree.map((a: Tensor, b: Tensor) => a.sub(b.mul(0.01)), p as any, g as any) as any;
+
+const batchedStep = (p: Params, x: Tensor, t: Tensor): Params => sgd(p, grad((q: Params) => vmap(lossOne, { inAxes: [null, 0, 0] })(q, x, t).sum())(p));
+const perExampleStep = (p: Params, x: Tensor, t: Tensor): Params =>
+  sgd(p, tree.map((g: Tensor) => g.sum(0), vmap(grad(lossOne), { inAxes: [null, 0, 0] })(p, x, t) as any) as any);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+/** Steps per second: median over rounds of `reps` steps each. */
+function measure(step: (p: Params, x: Tensor, t: Tensor) => Params, p0: Params, x: Tensor, t: Tensor, rounds: number, reps: number): number {
+  let p = step(p0, x, t); // warm-up (and, for jit, compile)
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) p = step(p, x, t);
+    tree.leaves(p as any).forEach((l) => (l as Tensor).data()); // force results
+    rates.push((reps * 1000) / (performance.now() - t0));
+  }
+  return median(rates);
+}
+
+const key = random.key(0);
+const params = initParams(key);
+const [kx, kt] = random.splitKeys(key, 2);
+const x = random.uniform(kx!, [100, 784]);
+const t = np.oneHot(random.randint(kt!, [100], 0, 10), 10);
+
+// The four forms must compute the same step before their speed means anything.
+const reference = tree.leaves(batchedStep(params, x, t) as any) as Tensor[];
+const forms: [string, (p: Params, x: Tensor, t: Tensor) => Params][] = [
+  ['eager batched', batchedStep],
+  ['jit batched', jit(batchedStep)],
+  ['eager per-example', perExampleStep],
+  ['jit per-example', jit(perExampleStep)],
+];
+for (const [name, f] of forms) {
+  const out = tree.leaves(f(params, x, t) as any) as Tensor[];
+  const err = Math.max(...out.map((o, i) => np.max(np.abs(o.sub(reference[i]!))).item() as number));
+  if (!(err < 1e-5)) throw new Error(`${name} disagrees with eager batched: max abs difference ${err}`);
+}
+
+const rounds = quick ? 2 : 7;
+const rates = new Map<string, number>();
+for (const [name, f] of forms) rates.set(name, measure(f, params, x, t, rounds, quick ? 2 : name.startsWith('eager per') ? 5 : 20));
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(`seed step (784-60-20-10, batch 100), ${cpu}, ${os.cpus().length} cores, node ${process.version}${quick ? ' [quick]' : ''}`);
+for (const [name, r] of rates) console.log(`  ${name.padEnd(20)} ${r.toFixed(1).padStart(8)} steps/s`);
+const ratio = (a: string, b: string): string => (rates.get(a)! / rates.get(b)!).toFixed(2);
+console.log(`  jit batched / eager batched:            ${ratio('jit batched', 'eager batched')}x  (goal >= 3)`);
+console.log(`  jit per-example / jit batched (speed):  ${ratio('jit per-example', 'jit batched')}x  (goal >= 0.67, i.e. within 1.5x)`);
