@@ -1,0 +1,49 @@
+/**
+ * The CPU backend: buffers are contiguous row-major typed arrays (Float32Array for float32, Float64Array for
+ * float64, Int32Array for int32, Uint8Array of 0/1 for bool). Buffers are immutable once a kernel returns
+ * them; every kernel allocates a fresh output (reshape and stop_gradient return their input buffer).
+ * Importing this module registers the backend under the name 'cpu'.
+ */
+import { allocate, dtypeOfTypedArray, type DType, type TypedArray } from '../../core/dtype.js';
+import { registerBackend, type Backend, type Kernel } from '../backend.js';
+import { elementwiseKernels } from './elementwise.js';
+import { indexingKernels } from './indexing.js';
+import { matmulKernels } from './matmul.js';
+import { reduceKernels } from './reduce.js';
+import { convertArray, shapeKernels } from './shape.js';
+import { compileFused } from './fused.js';
+
+const kernels = new Map<string, Kernel<TypedArray>>();
+for (const family of [elementwiseKernels, reduceKernels, matmulKernels, shapeKernels, indexingKernels]) {
+  for (const [name, k] of family) {
+    if (kernels.has(name)) throw new Error(`cpu backend: kernel '${name}' registered twice`);
+    kernels.set(name, k);
+  }
+}
+
+export const cpuBackend: Backend<TypedArray> = {
+  name: 'cpu',
+  upload(data: TypedArray, dtype: DType): TypedArray {
+    const from = dtypeOfTypedArray(data);
+    if (from === dtype) return data.slice();
+    const dst = allocate(dtype, data.length);
+    convertArray(data, from, dtype, dst);
+    return dst;
+  },
+  download(handle: TypedArray, dtype: DType, size: number): TypedArray {
+    if (handle.length !== size) throw new Error(`cpu backend: download of ${size} elements from a buffer of ${handle.length}`);
+    if (dtypeOfTypedArray(handle) === dtype) return handle.slice();
+    const dst = allocate(dtype, size);
+    convertArray(handle, dtypeOfTypedArray(handle), dtype, dst);
+    return dst;
+  },
+  dispose(_handle: TypedArray): void {
+    // the garbage collector owns CPU buffers
+  },
+  kernels,
+  compileFused,
+};
+
+registerBackend(cpuBackend);
+
+export { elementwiseKernels, reduceKernels, matmulKernels, shapeKernels, indexingKernels };

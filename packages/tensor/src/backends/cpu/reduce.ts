@@ -1,0 +1,157 @@
+/**
+ * Reductions: reduce_sum, reduce_max over a set of axes, and argmax along one axis.
+ *
+ * reduce_* accumulate into a Float64Array of the output's size (so float32 sums are accumulated in float64)
+ * and convert once at the end. The input is walked in memory order; `mergeDims` over (input strides,
+ * accumulator strides with 0 on reduced axes) turns the three common cases into long runs:
+ *   - all axes:      one run, reduced to a scalar;
+ *   - trailing axes: per output element, a contiguous run folded into one scalar;
+ *   - leading axes:  per reduced index, a contiguous run folded elementwise into the accumulator.
+ * Any other axis set alternates between those two run kinds.
+ */
+import type { DType, TypedArray } from '../../core/dtype.js';
+import { allocOut, check, forEachRun, mergeDims, sizeOf, stridesOf, type CpuKernel } from './util.js';
+
+type Kind = 0 | 1; // 0 = sum, 1 = max
+const SUM: Kind = 0;
+const MAX: Kind = 1;
+
+function maxInit(dtype: DType): number {
+  if (dtype === 'int32') return -2147483648;
+  if (dtype === 'bool') return 0;
+  return -Infinity;
+}
+
+/** Fold x[xo .. xo+n) into one value. Max propagates NaN (numpy semantics). */
+function foldRun(kind: Kind, x: TypedArray, xo: number, n: number, init: number): number {
+  let acc = init;
+  if (kind === SUM) {
+    for (let i = 0; i < n; i++) acc += x[xo + i]!;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = x[xo + i]!;
+      if (v > acc || v !== v) acc = v;
+      if (acc !== acc) break;
+    }
+  }
+  return acc;
+}
+
+/** acc[ao + i] ⊕= x[xo + i] for i < n. */
+function foldVec(kind: Kind, x: TypedArray, xo: number, acc: Float64Array, ao: number, n: number): void {
+  if (kind === SUM) {
+    for (let i = 0; i < n; i++) acc[ao + i] = acc[ao + i]! + x[xo + i]!;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = x[xo + i]!;
+      const a = acc[ao + i]!;
+      if (v > a || v !== v) acc[ao + i] = v;
+    }
+  }
+}
+
+function reduceKernel(kind: Kind): CpuKernel {
+  return (inputs, params: { axes: readonly number[] }, out) => {
+    const x = inputs[0]!;
+    const axes = params.axes;
+    const shape = x.shape;
+    const rank = shape.length;
+    const reduced = new Array<boolean>(rank).fill(false);
+    for (const a of axes) {
+      check(Number.isInteger(a) && a >= 0 && a < rank, `reduce: axis ${a} out of range for rank ${rank}`);
+      reduced[a] = true;
+    }
+    const o = allocOut(out);
+    const outSize = o.length;
+    const init = kind === SUM ? 0 : maxInit(x.dtype);
+    const acc = new Float64Array(outSize);
+    if (init !== 0) acc.fill(init);
+    const xs = x.handle;
+    if (outSize > 0 && sizeOf(shape) > 0) {
+      // accumulator strides over the input's dims: 0 on reduced axes
+      const keptShape = shape.filter((_, d) => !reduced[d]);
+      const keptStrides = stridesOf(keptShape);
+      const accStrides: number[] = [];
+      let k = 0;
+      for (let d = 0; d < rank; d++) accStrides.push(reduced[d] ? 0 : keptStrides[k++]!);
+      const m = mergeDims(shape, [stridesOf(shape), accStrides]);
+      const r = m.shape.length - 1;
+      const L = m.shape[r]!;
+      const accInner = m.strides[1]![r]!;
+      if (accInner === 0) {
+        if (kind === SUM) {
+          forEachRun(m, [0, 0], (of) => {
+            acc[of[1]!] = acc[of[1]!]! + foldRun(SUM, xs, of[0]!, L, 0);
+          });
+        } else {
+          forEachRun(m, [0, 0], (of) => {
+            acc[of[1]!] = foldRun(MAX, xs, of[0]!, L, acc[of[1]!]!);
+          });
+        }
+      } else {
+        forEachRun(m, [0, 0], (of) => foldVec(kind, xs, of[0]!, acc, of[1]!, L));
+      }
+    }
+    o.set(acc);
+    return o;
+  };
+}
+
+/** argmax along `axis`: the first index of the maximum; NaN counts as the maximum (numpy). */
+const argmaxKernel: CpuKernel = (inputs, params: { axis: number }, out) => {
+  const x = inputs[0]!;
+  const axis = params.axis;
+  const shape = x.shape;
+  check(Number.isInteger(axis) && axis >= 0 && axis < shape.length, `argmax: axis ${axis} out of range for rank ${shape.length}`);
+  const o = allocOut(out) as Int32Array;
+  const outer = sizeOf(shape.slice(0, axis));
+  const n = shape[axis]!;
+  const inner = sizeOf(shape.slice(axis + 1));
+  if (o.length === 0) return o;
+  if (n === 0) throw new RangeError(`argmax: cannot take the argmax of an empty axis ${axis}`);
+  const xs = x.handle;
+  if (inner === 1) {
+    for (let p = 0; p < outer; p++) {
+      const base = p * n;
+      let best = xs[base]!;
+      let bi = 0;
+      if (best === best) {
+        for (let i = 1; i < n; i++) {
+          const v = xs[base + i]!;
+          if (v > best || v !== v) {
+            best = v;
+            bi = i;
+            if (v !== v) break;
+          }
+        }
+      }
+      o[p] = bi;
+    }
+    return o;
+  }
+  // vectorised over the inner block: walk the reduced axis in the outer loop so reads stay contiguous
+  const best = new Float64Array(inner);
+  for (let p = 0; p < outer; p++) {
+    const base = p * n * inner;
+    const ob = p * inner;
+    for (let j = 0; j < inner; j++) best[j] = xs[base + j]!;
+    for (let i = 1; i < n; i++) {
+      const row = base + i * inner;
+      for (let j = 0; j < inner; j++) {
+        const v = xs[row + j]!;
+        const b = best[j]!;
+        if (v > b || (v !== v && b === b)) {
+          best[j] = v;
+          o[ob + j] = i;
+        }
+      }
+    }
+  }
+  return o;
+};
+
+export const reduceKernels: ReadonlyMap<string, CpuKernel> = new Map<string, CpuKernel>([
+  ['reduce_sum', reduceKernel(SUM)],
+  ['reduce_max', reduceKernel(MAX)],
+  ['argmax', argmaxKernel],
+]);

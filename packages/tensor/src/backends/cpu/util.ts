@@ -1,0 +1,199 @@
+/**
+ * Shared helpers for the CPU kernels: shape arithmetic, allocation, dimension merging and strided copies.
+ *
+ * Every CPU buffer is a contiguous row-major typed array, so a view on it is fully described by an offset and
+ * one stride per dimension. Most kernels reduce to "walk an index space, reading/writing through strides";
+ * `mergeDims` collapses that index space to as few dimensions as possible so the innermost loop is long and
+ * runs without index arithmetic.
+ */
+import type { DType, TypedArray } from '../../core/dtype.js';
+import { allocate } from '../../core/dtype.js';
+import type { Kernel, KernelInput, KernelOutput } from '../backend.js';
+
+export type CpuInput = KernelInput<TypedArray>;
+export type CpuKernel = Kernel<TypedArray>;
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
+}
+
+/** Row-major strides (in elements) of a contiguous array of `shape`. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+/** A fresh zero-filled output buffer. */
+export function allocOut(out: KernelOutput): TypedArray {
+  return allocate(out.dtype, sizeOf(out.shape));
+}
+
+export function allocLike(dtype: DType, size: number): TypedArray {
+  return allocate(dtype, size);
+}
+
+/** Cheap internal consistency check (the caller validates shapes; this only guards against wiring bugs). */
+export function check(cond: boolean, msg: string): asserts cond {
+  if (!cond) throw new Error(`cpu backend: ${msg}`);
+}
+
+export interface Merged {
+  /** Merged iteration shape (at least rank 1; all dims > 1 except a lone [1]). */
+  shape: number[];
+  /** strides[k][d]: stride of operand k along merged dim d. */
+  strides: number[][];
+}
+
+/**
+ * Collapse an iteration space walked by several strided operands: drop size-1 dimensions and merge adjacent
+ * dimensions d, d+1 when every operand's stride satisfies stride[d] == stride[d+1] * shape[d+1].
+ * Assumes no dimension is 0 (callers return early on empty outputs).
+ */
+export function mergeDims(shape: readonly number[], strides: readonly (readonly number[])[]): Merged {
+  const nOp = strides.length;
+  const ms: number[] = [];
+  const mst: number[][] = [];
+  for (let k = 0; k < nOp; k++) mst.push([]);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const last = ms.length - 1;
+    if (last >= 0) {
+      let ok = true;
+      for (let k = 0; k < nOp; k++) {
+        if (mst[k]![last] !== strides[k]![d]! * n) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) {
+        ms[last] = ms[last]! * n;
+        for (let k = 0; k < nOp; k++) mst[k]![last] = strides[k]![d]!;
+        continue;
+      }
+    }
+    ms.push(n);
+    for (let k = 0; k < nOp; k++) mst[k]!.push(strides[k]![d]!);
+  }
+  if (ms.length === 0) {
+    ms.push(1);
+    for (let k = 0; k < nOp; k++) mst[k]!.push(0);
+  }
+  return { shape: ms, strides: mst };
+}
+
+/**
+ * Walk all dimensions of a merged space except the innermost, calling `fn(offsets)` once per innermost run.
+ * `offsets[k]` is operand k's element offset at the start of the run (the array is reused between calls).
+ */
+export function forEachRun(m: Merged, base: readonly number[], fn: (offsets: number[]) => void): void {
+  const rank = m.shape.length;
+  const nOp = m.strides.length;
+  const offs = base.slice();
+  if (rank === 1) {
+    fn(offs);
+    return;
+  }
+  const outerRank = rank - 1;
+  const idx = new Array<number>(outerRank).fill(0);
+  for (;;) {
+    fn(offs);
+    // odometer increment over dims [0, outerRank)
+    let d = outerRank - 1;
+    for (; d >= 0; d--) {
+      const i = idx[d]! + 1;
+      if (i < m.shape[d]!) {
+        idx[d] = i;
+        for (let k = 0; k < nOp; k++) offs[k] = offs[k]! + m.strides[k]![d]!;
+        break;
+      }
+      idx[d] = 0;
+      for (let k = 0; k < nOp; k++) offs[k] = offs[k]! - m.strides[k]![d]! * (m.shape[d]! - 1);
+    }
+    if (d < 0) return;
+  }
+}
+
+/**
+ * dst[dstOff + Σ i_d·dstStrides[d]] = src[srcOff + Σ i_d·srcStrides[d]] for every index tuple of `shape`.
+ * Both arrays must hold the same element type (the values are copied as numbers).
+ */
+export function copyStrided(
+  src: TypedArray,
+  srcOff: number,
+  srcStrides: readonly number[],
+  dst: TypedArray,
+  dstOff: number,
+  dstStrides: readonly number[],
+  shape: readonly number[],
+): void {
+  if (sizeOf(shape) === 0) return;
+  const m = mergeDims(shape, [srcStrides, dstStrides]);
+  const rank = m.shape.length;
+  const ss = m.strides[0]!;
+  const ds = m.strides[1]!;
+  const L = m.shape[rank - 1]!;
+  const sIn = ss[rank - 1]!;
+  const dIn = ds[rank - 1]!;
+  // A 2-D transpose (one side unit-stride on the last dim, the other on the second last): tile it so that
+  // both the reads and the writes stay within a few cache lines.
+  if (rank >= 2 && L >= 16 && m.shape[rank - 2]! >= 16 && dIn === 1 && sIn !== 1 && ss[rank - 2] === 1) {
+    const R = m.shape[rank - 2]!;
+    const dR = ds[rank - 2]!;
+    // iterate over the dims before the last two; the last two are handled by the tiled loop
+    const outer: Merged = { shape: [...m.shape.slice(0, rank - 2), 1], strides: [[...ss.slice(0, rank - 2), 0], [...ds.slice(0, rank - 2), 0]] };
+    const T = 32;
+    forEachRun(outer, [srcOff, dstOff], (o) => {
+      const so = o[0]!;
+      const dO = o[1]!;
+      for (let r0 = 0; r0 < R; r0 += T) {
+        const r1 = Math.min(R, r0 + T);
+        for (let c0 = 0; c0 < L; c0 += T) {
+          const c1 = Math.min(L, c0 + T);
+          for (let r = r0; r < r1; r++) {
+            const sb = so + r; // ss[rank-2] === 1
+            const db = dO + r * dR;
+            for (let c = c0; c < c1; c++) dst[db + c] = src[sb + c * sIn]!;
+          }
+        }
+      }
+    });
+    return;
+  }
+  forEachRun(m, [srcOff, dstOff], (o) => {
+    const so = o[0]!;
+    const dO = o[1]!;
+    if (sIn === 1 && dIn === 1) {
+      for (let i = 0; i < L; i++) dst[dO + i] = src[so + i]!;
+    } else if (sIn === 0) {
+      const v = src[so]!;
+      for (let i = 0; i < L; i++) dst[dO + i * dIn] = v;
+    } else {
+      for (let i = 0; i < L; i++) dst[dO + i * dIn] = src[so + i * sIn]!;
+    }
+  });
+}
+
+/** A contiguous copy of `x` transposed by `perm` (numpy.transpose semantics). */
+export function transposeCopy(x: TypedArray, shape: readonly number[], perm: readonly number[], dtype: DType): TypedArray {
+  const inStrides = stridesOf(shape);
+  const outShape = perm.map((p) => shape[p]!);
+  const dst = allocate(dtype, sizeOf(outShape));
+  copyStrided(
+    x,
+    0,
+    perm.map((p) => inStrides[p]!),
+    dst,
+    0,
+    stridesOf(outShape),
+    outShape,
+  );
+  return dst;
+}
