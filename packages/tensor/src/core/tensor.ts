@@ -185,7 +185,8 @@ export function array(value: NestedArray | TypedArray | Tensor, dtype?: DType): 
     v.forEach((x, i) => walk(x, dim + 1, [...path, i]));
   };
   walk(value, 0, []);
-  const inferred: DType = flat.length > 0 && typeof flat[0] === 'boolean' ? 'bool' : 'float32';
+  // bool only when every element is a boolean: [true, 2] is numeric (as in NumPy), not a lossy cast to bool.
+  const inferred: DType = flat.length > 0 && flat.every((v) => typeof v === 'boolean') ? 'bool' : 'float32';
   const dt = dtype ?? inferred;
   const out = allocate(dt, flat.length);
   for (let i = 0; i < flat.length; i++) {

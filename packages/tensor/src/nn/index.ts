@@ -23,6 +23,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 
 /** exp(x) / sum(exp(x)) along `axis`, computed stably. @example nn.softmax(array([1, 2, 3])) */
 export function softmax(x: Tensor, axis = -1): Tensor {
+  normalizeAxis(axis, x.ndim, 'softmax');
   return exp(logSoftmax(x, axis));
 }
 

@@ -102,11 +102,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   let out: Tensor;
   if (rm.ndim === 2) {
     // Fold all leading axes of the lhs into its rows: one plain matrix product, no broadcast copy.
-    const rows = reshape(lm, [-1, k]);
+    // (An explicit row count, not -1: reshape cannot infer -1 next to a zero-length axis when k is 0.)
+    const rows = reshape(lm, [lm.shape.slice(0, -1).reduce((n, d) => n * d, 1), k]);
     const prod = bind(dotGeneralPrim, [rows, rm], { contract: [[1], [0]], batch: [[], []] });
     out = reshape(prod, [...lm.shape.slice(0, -1), rm.shape[1]!]);
   } else {
-    const batchShape = broadcastShapes('matmul', lm.shape.slice(0, -2), rm.shape.slice(0, -2));
+    const where = `matmul (batch axes of ${formatShape(a.shape)} and ${formatShape(b.shape)})`;
+    const batchShape = broadcastShapes(where, lm.shape.slice(0, -2), rm.shape.slice(0, -2));
     const lb = broadcastTo(lm, [...batchShape, ...lm.shape.slice(-2)]);
     const rb = broadcastTo(rm, [...batchShape, ...rm.shape.slice(-2)]);
     const nb = batchShape.length;

@@ -184,10 +184,10 @@ function applyElementwise(prim: Primitive, where: string, args: readonly ArrayLi
 
 /** Prepend size-1 axes so all operands have the same rank, checking they broadcast. */
 function alignRanks(ts: readonly Tensor[], where: string): Tensor[] {
+  // Check on the shapes as given, so that an error names them (not their rank-aligned forms).
+  broadcastShapes(where, ...ts.map((t) => t.shape));
   const rank = Math.max(...ts.map((t) => t.ndim));
-  const aligned = ts.map((t) => (t.ndim === rank ? t : reshape(t, [...new Array<number>(rank - t.ndim).fill(1), ...t.shape])));
-  broadcastShapes(where, ...aligned.map((t) => t.shape));
-  return aligned;
+  return ts.map((t) => (t.ndim === rank ? t : reshape(t, [...new Array<number>(rank - t.ndim).fill(1), ...t.shape])));
 }
 
 const asNumeric = (d: DType): DType => (d === 'bool' ? 'int32' : d);

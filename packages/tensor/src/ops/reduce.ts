@@ -3,7 +3,7 @@ import { type Shape, formatShape, normalizeAxes, normalizeAxis } from '../core/s
 import { Tensor } from '../core/tensor.js';
 import { type Primitive, bind } from '../core/trace.js';
 import { astype, broadcastInDim, moveAxis, reshape } from './structural.js';
-import { divide, equal, multiply, negative } from './elementwise.js';
+import { divide, equal, logicalNot, multiply, negative } from './elementwise.js';
 
 function reducedShape(shape: Shape, axes: readonly number[], where: string): number[] {
   for (const a of axes) if (a < 0 || a >= shape.length) throw new RangeError(`${where}: axis ${a} out of range for shape ${formatShape(shape)}`);
@@ -78,6 +78,8 @@ export function max(x: Tensor, axis?: number | readonly number[] | null, keepdim
 /** Minimum over `axis` (all axes by default). */
 export function min(x: Tensor, axis?: number | readonly number[] | null, keepdims = false): Tensor {
   if (x.dtype === 'bool') return astype(negative(max(negative(astype(x, 'int32')), axis, keepdims)), 'bool');
+  // Bitwise not (-x - 1) reverses int32 order without overflow; negation maps -2^31 to itself.
+  if (x.dtype === 'int32') return logicalNot(max(logicalNot(x), axis, keepdims));
   return negative(max(negative(x), axis, keepdims));
 }
 
@@ -91,7 +93,10 @@ export function argmax(x: Tensor, axis?: number | null): Tensor {
 
 /** Index of the first minimum along `axis`, as int32. */
 export function argmin(x: Tensor, axis?: number | null): Tensor {
-  return argmax(x.dtype === 'bool' ? negative(astype(x, 'int32')) : negative(x), axis);
+  if (axis !== undefined && axis !== null) normalizeAxis(axis, x.ndim, 'argmin');
+  // Flip the order (bitwise not for int32: negation overflows at -2^31), then take the first maximum.
+  const flipped = x.dtype === 'bool' ? negative(astype(x, 'int32')) : x.dtype === 'int32' ? logicalNot(x) : negative(x);
+  return argmax(flipped, axis);
 }
 
 /** Mean over `axis` (all axes by default); ints and bools average as float32. */
