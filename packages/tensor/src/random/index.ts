@@ -37,7 +37,8 @@
  * does not offer; negative seeds under `jax_enable_x64`, where JAX sign-extends to 64 bits.
  *
  * Keys are concrete data: the samplers run eagerly and read the key's words (under `grad` that is the primal
- * value), so inside `vmap` a key must be a concrete array closed over from outside the transformation.
+ * value), so inside `vmap` or `jit` a key must be a concrete array closed over from outside the transformation
+ * (a traced key is an error naming the sampler); the samples then enter the traced function as constants.
  *
  * @example
  * import * as random from './random/index.js';
