@@ -1,0 +1,3 @@
+/** Checkpoints: safetensors files of named tensors and of pytrees. */
+export * from './safetensors.js';
+export * from './pytree.js';

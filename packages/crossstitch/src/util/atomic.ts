@@ -1,0 +1,60 @@
+/**
+ * Atomic file writes: the bytes go to a temporary file in the destination's own folder, are flushed to disk
+ * (`fsync`), and only then renamed over the destination. A reader sees either the old file or the whole new
+ * one, never a half-written file; a crash leaves at most a stray `.tmp-*` file behind.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** A fresh temporary path next to `path` (same folder, so the final rename stays on one file system). */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Flush a folder's entry table to disk (best effort: not every platform can open a folder). */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Opening or syncing a directory is not supported everywhere; the rename is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Write `chunks` to `path` atomically (temp file + fsync + rename), creating the parent folder if needed.
+ * @example atomicWriteFile('/tmp/x.bin', [header, body]);
+ */
+export function atomicWriteFile(path: string, chunks: Uint8Array | readonly Uint8Array[]): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = tempPathFor(path);
+  const parts = chunks instanceof Uint8Array ? [chunks] : chunks;
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+    for (const part of parts) {
+      let off = 0;
+      while (off < part.length) off += writeSync(fd, part, off, part.length - off);
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+    fsyncDir(dir);
+  } catch (err) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
