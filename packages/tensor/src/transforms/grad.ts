@@ -275,9 +275,16 @@ export function jvp(f: (...args: any[]) => any, primals: readonly PyTree[], tang
   if (treeDefToString(tangentDef) !== treeDefToString(lin.inDef)) {
     throw new TypeError(`jvp: tangents have structure ${treeDefToString(tangentDef)}, primals ${treeDefToString(lin.inDef)}`);
   }
-  const zeroCts = lin.outLeaves.map((o) => zerosLike(o));
+  // Only float outputs have tangents: an int/bool output (an argmax, a mask) gets zeros of its own dtype, and
+  // takes no part in the transposition (which may only differentiate with respect to float values).
+  const isFloatOut = lin.outLeaves.map((o) => isFloat(o.dtype));
+  const zeroCts = lin.outLeaves.filter((_, i) => isFloatOut[i]).map((o) => zerosLike(o));
+  const allCts = (u: readonly Tensor[]): Tensor[] => {
+    let k = 0;
+    return lin.outLeaves.map((o, i) => (isFloatOut[i] ? u[k++]! : zerosLike(o)));
+  };
   // u -> pullback(u) is linear; its own pullback applied to the tangents is J·t.
-  const transposed = linearize((...u: Tensor[]) => lin.pullback(u), zeroCts, false, 'jvp');
-  const outTangents = transposed.pullback(tangentLeaves.map((t, i) => astype(asLeafTensor(t, 'jvp'), lin.inLeaves[i]!.dtype)));
-  return [lin.out, unflatten(lin.outDef, outTangents)];
+  const transposed = linearize((...u: Tensor[]) => lin.pullback(allCts(u)), zeroCts, false, 'jvp');
+  const floatTangents = transposed.pullback(tangentLeaves.map((t, i) => astype(asLeafTensor(t, 'jvp'), lin.inLeaves[i]!.dtype)));
+  return [lin.out, unflatten(lin.outDef, allCts(floatTangents))];
 }
