@@ -20,4 +20,8 @@ describe('smoke', () => {
     const [y, dy] = jvp((x: any) => x.mul(x), [array([3])], [array([1])]);
     expect((dy as any).toArray()).toEqual([6]);
   });
+  it('relu has gradient 0 at 0 and 1 above, like JAX', () => {
+    const g = grad((x: any) => nn.relu(x).sum())(array([-1, 0, 2]));
+    expect(g.toArray()).toEqual([0, 0, 1]);
+  });
 });

@@ -1,7 +1,7 @@
 /** `nn`: activations and losses (`jax.nn` and friends), composed from `np`. */
 import { normalizeAxis } from '../core/shape.js';
 import { type ArrayLike, Tensor } from '../core/tensor.js';
-import { add, exp, logistic, maximum, multiply, negative, subtract, tanh as tanhOp } from '../ops/elementwise.js';
+import { add, exp, greater, logistic, multiply, negative, subtract, tanh as tanhOp, where } from '../ops/elementwise.js';
 import { arange } from '../ops/creation.js';
 import { mean, sum } from '../ops/reduce.js';
 import { take } from '../ops/indexing.js';
@@ -10,8 +10,8 @@ import { logsumexp } from '../numpy/index.js';
 
 /** The logistic sigmoid 1 / (1 + e^-x), stable for large |x|. @example nn.sigmoid(array([0])) // 0.5 */
 export const sigmoid = (x: ArrayLike): Tensor => logistic(x);
-/** max(x, 0). @example nn.relu(array([-1, 2])) // [0, 2] */
-export const relu = (x: ArrayLike): Tensor => maximum(x, 0);
+/** max(x, 0), with gradient 0 at x = 0 (as JAX and PyTorch). @example nn.relu(array([-1, 2])) // [0, 2] */
+export const relu = (x: ArrayLike): Tensor => where(greater(x, 0), x, 0);
 /** Hyperbolic tangent. @example nn.tanh(array([0])) */
 export const tanh = (x: ArrayLike): Tensor => tanhOp(x);
 
