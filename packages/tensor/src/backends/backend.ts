@@ -14,16 +14,21 @@ export interface KernelInput<H = unknown> {
 }
 
 /** The output a kernel must produce (already validated by the primitive's shape rule). */
-export interface KernelOutput {
+export interface KernelOutput<H = unknown> {
   readonly shape: readonly number[];
   readonly dtype: DType;
+  /**
+   * A buffer to write the result into instead of allocating one: jit's plan passes the same intermediate
+   * buffers on every call. It never aliases an input of the same kernel call.
+   */
+  readonly buffer?: H;
 }
 
 /** A kernel: computes one primitive on concrete operands and returns the output's storage. */
-export type Kernel<H = unknown> = (inputs: readonly KernelInput<H>[], params: any, out: KernelOutput) => H;
+export type Kernel<H = unknown> = (inputs: readonly KernelInput<H>[], params: any, out: KernelOutput<H>) => H;
 
-/** A compiled fused elementwise group: operands in, one buffer per group output out. */
-export type FusedKernel<H = unknown> = (inputs: readonly KernelInput<H>[]) => H[];
+/** A compiled fused elementwise group: operands in, one buffer per group output out (written into `buffers[i]` when given). */
+export type FusedKernel<H = unknown> = (inputs: readonly KernelInput<H>[], buffers?: readonly (H | undefined)[]) => H[];
 
 export interface Backend<H = unknown> {
   readonly name: string;

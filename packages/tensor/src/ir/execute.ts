@@ -1,8 +1,12 @@
 /**
- * Running an optimised jaxpr on a backend: the plan (which kernel, which slots) is built once; each call
- * only moves buffers between slots and calls kernels, with no tracing, shape inference or dispatch.
+ * Running an optimised jaxpr on a backend. The plan is built once per compiled signature: which kernel each
+ * equation calls, which slot each value lives in, and which preallocated buffer each intermediate is
+ * written to. Intermediates share a pool of buffers by liveness (a buffer is reused once every reader of
+ * its previous value has run), so a call allocates only the arrays it returns.
  */
 import { ConcreteTensor } from '../core/tensor.js';
+import { sizeOf } from '../core/shape.js';
+import { type DType, allocate } from '../core/dtype.js';
 import { type Backend, type Kernel, type KernelInput, getBackend } from '../backends/backend.js';
 import type { Jaxpr, Var } from './jaxpr.js';
 import { fusedElementwisePrim } from './passes/fuse-elementwise.js';
@@ -10,14 +14,47 @@ import { evalJaxpr } from '../transforms/jit.js';
 
 export type Executable = (args: readonly ConcreteTensor[]) => ConcreteTensor[];
 
+/** Kernels that return their input's buffer itself: their output shares that buffer's lifetime. */
+const ALIASING = new Set(['reshape', 'stop_gradient']);
+
 interface Step {
   inputSlots: number[];
   outSlots: number[];
   /** Reused operand descriptors: only their handles change between calls. */
-  operands: { handle: unknown; shape: readonly number[]; dtype: ConcreteTensor['dtype'] }[];
+  operands: { handle: unknown; shape: readonly number[]; dtype: DType }[];
   run: (operands: readonly KernelInput[]) => unknown[];
-  /** Slots whose last reader is this step: released after it, so memory can be reclaimed. */
-  release: number[];
+}
+
+/**
+ * Assign a buffer to every intermediate: values that alias (reshape) share a group; a group's buffer
+ * returns to the pool after its last reader. Groups holding inputs, constants or outputs are not planned.
+ */
+function planBuffers(j: Jaxpr, backend: Backend): Map<Var, unknown> {
+  const group = new Map<Var, Var>(); // var -> the var that owns its buffer
+  const owner = (v: Var): Var => group.get(v) ?? v;
+  for (const e of j.eqns) if (ALIASING.has(e.prim.name)) group.set(e.outs[0]!, owner(e.inputs[0]!));
+  const pinned = new Set<Var>([...j.constvars, ...j.invars, ...j.outvars].map(owner));
+  const lastRead = new Map<Var, number>();
+  j.eqns.forEach((e, i) => e.inputs.forEach((v) => lastRead.set(owner(v), i)));
+  const pool = new Map<string, unknown[]>();
+  const keyOf = (v: Var): string => `${v.aval.dtype}:${sizeOf(v.aval.shape)}`;
+  const assigned = new Map<Var, unknown>();
+  const releaseAt = new Map<number, Var[]>();
+  j.eqns.forEach((e, i) => {
+    for (const o of e.outs) {
+      if (owner(o) !== o || pinned.has(o)) continue;
+      const free = pool.get(keyOf(o));
+      const buffer = free && free.length > 0 ? free.pop() : backend.upload(allocate(o.aval.dtype, sizeOf(o.aval.shape)), o.aval.dtype);
+      assigned.set(o, buffer);
+      const last = lastRead.get(o) ?? i;
+      releaseAt.set(last, [...(releaseAt.get(last) ?? []), o]);
+    }
+    for (const v of releaseAt.get(i) ?? []) {
+      const k = keyOf(v);
+      pool.set(k, [...(pool.get(k) ?? []), assigned.get(v)]);
+    }
+  });
+  return assigned;
 }
 
 export function compileJaxpr(j: Jaxpr, backend: Backend = j.consts[0]?.backend ?? getBackend()): Executable {
@@ -32,15 +69,22 @@ export function compileJaxpr(j: Jaxpr, backend: Backend = j.consts[0]?.backend ?
   };
   j.constvars.forEach(slotOf);
   j.invars.forEach(slotOf);
+  const buffers = planBuffers(j, backend);
   const steps: Step[] = j.eqns.map((e) => {
     let run: Step['run'];
     if (e.prim === fusedElementwisePrim) {
       const group = (e.params as { jaxpr: Jaxpr }).jaxpr;
-      run = backend.compileFused ? backend.compileFused(group) : fallbackGroup(group, backend);
+      const into = e.outs.map((o) => buffers.get(o));
+      if (backend.compileFused) {
+        const kernel = backend.compileFused(group);
+        run = (operands) => kernel(operands, into);
+      } else {
+        run = fallbackGroup(group, backend);
+      }
     } else {
       const kernel: Kernel | undefined = backend.kernels.get(e.prim.name);
       if (!kernel) throw new Error(`jit: no kernel for ${e.prim.name} on backend '${backend.name}'`);
-      const out = e.outs[0]!.aval;
+      const out = { ...e.outs[0]!.aval, buffer: buffers.get(e.outs[0]!) };
       const params = e.params;
       run = (operands) => [kernel(operands, params, out)];
     }
@@ -49,21 +93,15 @@ export function compileJaxpr(j: Jaxpr, backend: Backend = j.consts[0]?.backend ?
       outSlots: e.outs.map(slotOf),
       operands: e.inputs.map((v) => ({ handle: null, shape: v.aval.shape, dtype: v.aval.dtype })),
       run,
-      release: [],
     };
   });
   const outSlots = j.outvars.map(slotOf);
-  // Release each intermediate after its last reader (never inputs, constants or outputs).
-  const pinned = new Set([...j.constvars, ...j.invars, ...j.outvars].map((v) => slot.get(v)!));
-  const lastReader = new Map<number, number>();
-  steps.forEach((s, i) => s.inputSlots.forEach((x) => lastReader.set(x, i)));
-  for (const [x, i] of lastReader) if (!pinned.has(x)) steps[i]!.release.push(x);
   const nConsts = j.constvars.length;
   const constHandles = j.consts.map((c) => c.handle);
   const outAvals = j.outvars.map((v) => v.aval);
+  const env = new Array<unknown>(slot.size);
 
   return (args) => {
-    const env = new Array<unknown>(slot.size);
     for (let i = 0; i < nConsts; i++) env[i] = constHandles[i];
     for (let i = 0; i < args.length; i++) {
       if (args[i]!.backend !== backend) throw new Error(`jit: argument ${i} lives on backend '${args[i]!.backend.name}', the compiled function on '${backend.name}'`);
@@ -74,9 +112,10 @@ export function compileJaxpr(j: Jaxpr, backend: Backend = j.consts[0]?.backend ?
       for (let k = 0; k < ops.length; k++) ops[k]!.handle = env[step.inputSlots[k]!];
       const outs = step.run(ops);
       for (let k = 0; k < outs.length; k++) env[step.outSlots[k]!] = outs[k];
-      for (const r of step.release) env[r] = undefined;
     }
-    return outSlots.map((s, i) => new ConcreteTensor(outAvals[i]!.shape, outAvals[i]!.dtype, backend, env[s]));
+    const result = outSlots.map((s, i) => new ConcreteTensor(outAvals[i]!.shape, outAvals[i]!.dtype, backend, env[s]));
+    env.fill(undefined); // drop references to the caller's arrays
+    return result;
   };
 }
 
@@ -84,6 +123,6 @@ export function compileJaxpr(j: Jaxpr, backend: Backend = j.consts[0]?.backend ?
 function fallbackGroup(group: Jaxpr, backend: Backend): Step['run'] {
   return (operands) => {
     const args = operands.map((o) => new ConcreteTensor(o.shape, o.dtype, backend, o.handle));
-    return evalJaxpr(group, args).map((t) => t.concrete("jit").handle);
+    return evalJaxpr(group, args).map((t) => t.concrete('jit').handle);
   };
 }

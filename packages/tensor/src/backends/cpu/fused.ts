@@ -120,8 +120,8 @@ export function compileFused(group: Jaxpr): FusedKernel<TypedArray> {
   ) => void;
   const size = sizeOf(shape);
   const outDTypes = group.outvars.map((v) => v.aval.dtype);
-  return (inputs: readonly KernelInput<TypedArray>[]) => {
-    const outs = outDTypes.map((d) => allocate(d, size));
+  return (inputs: readonly KernelInput<TypedArray>[], buffers?: readonly (TypedArray | undefined)[]) => {
+    const outs = outDTypes.map((d, i) => buffers?.[i] ?? allocate(d, size));
     loop(inputs.map((x) => x.handle), outs, sigmoid, roundHalfEven);
     return outs;
   };

@@ -30,9 +30,9 @@ export function stridesOf(shape: readonly number[]): number[] {
   return s;
 }
 
-/** A fresh zero-filled output buffer. */
-export function allocOut(out: KernelOutput): TypedArray {
-  return allocate(out.dtype, sizeOf(out.shape));
+/** A zero-filled output buffer: the planned one when jit passes it, else a fresh one. */
+export function allocOut(out: KernelOutput<TypedArray>): TypedArray {
+  return out.buffer ? out.buffer.fill(0) : allocate(out.dtype, sizeOf(out.shape));
 }
 
 export function allocLike(dtype: DType, size: number): TypedArray {
