@@ -754,6 +754,31 @@ describe('dot_general', () => {
     }
   });
 
+  it('matrix–vector shapes (M = 1 or N = 1) in every layout, batched and not', () => {
+    const r = rng(12);
+    for (const K of [1, 3, 13, 300]) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
+        for (const dtype of ['float32', 'float64', 'int32'] as DType[]) {
+          checkDot(mm(1, K, 37, ta, tb), dtype, r);
+          checkDot(mm(41, K, 1, ta, tb), dtype, r);
+          checkDot(mm(1, K, 1, ta, tb), dtype, r);
+          checkDot(mm(1, K, 6, ta, tb, 3), dtype, r);
+          checkDot(mm(5, K, 1, ta, tb, 2), dtype, r);
+        }
+      }
+      // plain vectors: v·M, M·v
+      checkDot({ ls: [K], rs: [K, 9], contract: [[0], [0]], batch: [[], []], outShape: [9] }, 'float64', r);
+      checkDot({ ls: [K], rs: [9, K], contract: [[0], [1]], batch: [[], []], outShape: [9] }, 'float64', r);
+      checkDot({ ls: [9, K], rs: [K], contract: [[1], [0]], batch: [[], []], outShape: [9] }, 'float32', r);
+      checkDot({ ls: [K, 9], rs: [K], contract: [[0], [0]], batch: [[], []], outShape: [9] }, 'float32', r);
+    }
+  });
+
   it('consecutive calls of different sizes reuse scratch correctly', () => {
     const r = rng(10);
     for (let t = 0; t < 6; t++) {

@@ -15,7 +15,7 @@
  * for V8) and **float32 products are accumulated in float64** and rounded to float32 once at the end.
  * Packing buffers are module-level scratch reused across calls. Edges (M, N not multiples of the tile) are
  * zero-padded in the packed panels; the micro-kernel stores only the valid part of its tile.
- * Matrix–vector shapes (M = 1 or N = 1) and tiny products skip the packing and use direct loops.
+ * Matrix–vector shapes (M = 1 or N = 1) skip the packing and use dot-product / axpy loops (float64 sums).
  */
 import type { TypedArray } from '../../core/dtype.js';
 import { allocOut, check, transposeCopy, type CpuKernel } from './util.js';
@@ -194,36 +194,66 @@ export function gemmBlocked(
   }
 }
 
-/** Direct loops for matrix–vector and tiny products: C[i, j] += Σ_k A[i, k]·B[k, j] (accumulated in float64). */
-export function gemmSimple(
+/** out[oOff + i] = Σ_k X[xOff + i·sxi + k] · v[vOff + k·sv] for i < rows (X contiguous along k); float64 sums. */
+function dotRows(rows: number, K: number, X: TypedArray, xOff: number, sxi: number, v: TypedArray, vOff: number, sv: number, out: Float64Array, oOff: number): void {
+  const K4 = K - (K % 4);
+  for (let i = 0; i < rows; i++) {
+    const xr = xOff + i * sxi;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let k = 0;
+    if (sv === 1) {
+      for (; k < K4; k += 4) {
+        s0 += X[xr + k]! * v[vOff + k]!;
+        s1 += X[xr + k + 1]! * v[vOff + k + 1]!;
+        s2 += X[xr + k + 2]! * v[vOff + k + 2]!;
+        s3 += X[xr + k + 3]! * v[vOff + k + 3]!;
+      }
+    }
+    for (; k < K; k++) s0 += X[xr + k]! * v[vOff + k * sv]!;
+    out[oOff + i] = s0 + s1 + (s2 + s3);
+  }
+}
+
+/** out[oOff + j] = Σ_k v[vOff + k·sv] · X[xOff + k·sxk + j] for j < cols (X contiguous along j); float64 sums. */
+function axpyRows(cols: number, K: number, X: TypedArray, xOff: number, sxk: number, v: TypedArray, vOff: number, sv: number, out: Float64Array, oOff: number): void {
+  out.fill(0, oOff, oOff + cols);
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const v0 = v[vOff + k * sv]!;
+    const v1 = v[vOff + (k + 1) * sv]!;
+    const v2 = v[vOff + (k + 2) * sv]!;
+    const v3 = v[vOff + (k + 3) * sv]!;
+    const r0 = xOff + k * sxk;
+    const r1 = r0 + sxk;
+    const r2 = r1 + sxk;
+    const r3 = r2 + sxk;
+    for (let j = 0; j < cols; j++) out[oOff + j] += v0 * X[r0 + j]! + v1 * X[r1 + j]! + v2 * X[r2 + j]! + v3 * X[r3 + j]!;
+  }
+  for (; k < K; k++) {
+    const a = v[vOff + k * sv]!;
+    const r = xOff + k * sxk;
+    for (let j = 0; j < cols; j++) out[oOff + j] += a * X[r + j]!;
+  }
+}
+
+/**
+ * Matrix–vector products (M == 1 or N == 1) without packing: C[cOff + i·N + j] = Σ_k A[i, k]·B[k, j].
+ * One of each operand's strides is 1 (see dotGeneralKernel), which picks a dot-product or an axpy loop.
+ */
+export function gemv(
   M: number, N: number, K: number,
   A: TypedArray, aOff: number, sAm: number, sAk: number,
   Bm: TypedArray, bOff: number, sBk: number, sBn: number,
-  C: Float64Array, cOff: number, ldc: number,
+  C: Float64Array, cOff: number,
 ): void {
-  if (sBn === 1 && N > 1) {
-    // i-k-j: stream rows of B into a row of C
-    for (let i = 0; i < M; i++) {
-      const cr = cOff + i * ldc;
-      const ar = aOff + i * sAm;
-      for (let k = 0; k < K; k++) {
-        const a = A[ar + k * sAk]!;
-        if (a === 0) continue;
-        const br = bOff + k * sBk;
-        for (let j = 0; j < N; j++) C[cr + j] += a * Bm[br + j]!;
-      }
-    }
-    return;
-  }
-  // i-j-k: dot products (B's K axis is contiguous or N is 1)
-  for (let i = 0; i < M; i++) {
-    const ar = aOff + i * sAm;
-    for (let j = 0; j < N; j++) {
-      const bc = bOff + j * sBn;
-      let s = 0;
-      for (let k = 0; k < K; k++) s += A[ar + k * sAk]! * Bm[bc + k * sBk]!;
-      C[cOff + i * ldc + j] += s;
-    }
+  if (M === 1) {
+    // row vector a (stride sAk) times B
+    if (sBk === 1) dotRows(N, K, Bm, bOff, sBn, A, aOff, sAk, C, cOff);
+    else axpyRows(N, K, Bm, bOff, sBk, A, aOff, sAk, C, cOff);
+  } else {
+    // N == 1: A times column vector b (stride sBk)
+    if (sAk === 1 || K === 1) dotRows(M, K, A, aOff, sAm, Bm, bOff, sBk, C, cOff);
+    else axpyRows(M, K, A, aOff, sAk, Bm, bOff, sBk, C, cOff);
   }
 }
 
@@ -338,9 +368,9 @@ const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
     C = cScratch;
     C.fill(0, 0, o.length);
   }
-  const small = M === 1 || N === 1 || M * N * K < 4096;
+  const vec = M === 1 || N === 1;
   for (let b = 0; b < Bn; b++) {
-    if (small) gemmSimple(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, C, b * cB, N);
+    if (vec) gemv(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, C, b * cB);
     else gemmBlocked(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, C, b * cB, N);
   }
   if (C !== o) o.set(C.subarray(0, o.length));
