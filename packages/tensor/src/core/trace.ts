@@ -146,6 +146,14 @@ export function bind(prim: Primitive, args: readonly Tensor[], params: unknown =
   return out instanceof Tracer ? out.fullLower() : out;
 }
 
+/**
+ * Evaluate a primitive on concrete arrays now, below every active transformation (compile-time work such as
+ * constant folding, which may run while an enclosing jit is tracing).
+ */
+export function evalPrimitive(prim: Primitive, args: readonly ConcreteTensor[], params: unknown): ConcreteTensor {
+  return new EvalTrace(traceStack[0]!).processPrimitive(prim, [...args], params) as ConcreteTensor;
+}
+
 /** True when no transformation is active (plain eager evaluation). */
 export function isEager(): boolean {
   return traceStack.length === 1 && dynamicTrace === null;

@@ -3,7 +3,7 @@ import { formatShape, normalizeAxis } from '../core/shape.js';
 import { Tensor } from '../core/tensor.js';
 import { type Primitive, bind } from '../core/trace.js';
 import { arange, zerosLike } from './creation.js';
-import { add, less, multiply, select } from './elementwise.js';
+import { add, greaterEqual, less, logicalAnd, multiply, select, where } from './elementwise.js';
 import { broadcastInDim, moveAxis, reshape, transpose } from './structural.js';
 
 function gatherShape(x: readonly number[], idx: readonly number[], axis: number): number[] {
@@ -54,7 +54,10 @@ function foldBatch(x: Tensor, dx: number, idx: Tensor, di: number, axis: number)
   // Negative indices wrap per example before the offset is added.
   const wrapped = select(less(ib, 0), add(ib, n), ib);
   const offsets = reshape(multiply(arange(0, size, 1, 'int32'), n), [size, ...new Array<number>(ib.ndim - 1).fill(1)]);
-  return { flat, offsetIdx: add(wrapped, offsets) };
+  // An index still outside [0, n) must not reach a neighbouring example's rows: send it past the end of the
+  // folded axis, where the kernel rejects it as it rejects the index example by example.
+  const inRange = logicalAnd(greaterEqual(wrapped, 0), less(wrapped, n));
+  return { flat, offsetIdx: where(inRange, add(wrapped, offsets), size * n) };
 }
 
 export const scatterAddPrim: Primitive<{ axis: number }> = {

@@ -23,6 +23,20 @@ class JaxprBuilder {
   readonly constvars: Var[] = [];
   readonly consts: ConcreteTensor[] = [];
   private readonly constIndex = new Map<ConcreteTensor, Var>();
+  /** Tracers of enclosing transformations that the function closes over: extra inputs, after the arguments. */
+  readonly capturedVars: Var[] = [];
+  readonly captured: Tensor[] = [];
+  private readonly capturedIndex = new Map<Tensor, Var>();
+  capture(t: Tensor): Var {
+    let v = this.capturedIndex.get(t);
+    if (!v) {
+      v = newVar(t);
+      this.capturedIndex.set(t, v);
+      this.capturedVars.push(v);
+      this.captured.push(t);
+    }
+    return v;
+  }
   constVar(c: ConcreteTensor): Var {
     let v = this.constIndex.get(c);
     if (!v) {
@@ -64,6 +78,14 @@ class JaxprTrace extends Trace {
     const c = value.concrete('jit (a value the function closes over)');
     return new JaxprTracer(this, this.builder.constVar(c));
   }
+  /**
+   * A tracer of an enclosing transformation (grad, vmap, an outer jit) that the function closes over: it has no
+   * value to bake in, so it becomes an input of the jaxpr, passed when the jaxpr is replayed under that
+   * transformation (as JAX does), and its derivative / batch axis flows through.
+   */
+  override lift(value: Tensor): Tensor {
+    return new JaxprTracer(this, this.builder.capture(value));
+  }
   processPrimitive(prim: Primitive, args: Tensor[], params: unknown): Tensor {
     const inputs = (args as JaxprTracer[]).map((t) => t.v);
     const out = newVar(prim.abstractEval(inputs.map((v) => v.aval), params));
@@ -76,6 +98,11 @@ class JaxprTrace extends Trace {
 export interface ClosedJaxpr {
   jaxpr: Jaxpr;
   outDef: TreeDef;
+  /**
+   * Tracers of enclosing transformations the function closed over; the jaxpr's last invars stand for them
+   * (empty unless the function was staged inside grad/vmap/jit and read one of their values from a closure).
+   */
+  captured?: readonly Tensor[];
   toString(): string;
 }
 
@@ -101,8 +128,8 @@ function stage(f: (...args: any[]) => any, leaves: readonly AbstractValue[], inD
         if (t instanceof Tracer) throw new Error('jit: the function returned a value traced by another transformation (a leaked tracer)');
         return builder.constVar(t.concrete('jit output'));
       });
-      const jaxpr: Jaxpr = { constvars: builder.constvars, consts: builder.consts, invars, eqns: builder.eqns, outvars };
-      return { jaxpr, outDef, toString: () => jaxprToString(jaxpr) };
+      const jaxpr: Jaxpr = { constvars: builder.constvars, consts: builder.consts, invars: [...invars, ...builder.capturedVars], eqns: builder.eqns, outvars };
+      return { jaxpr, outDef, captured: builder.captured, toString: () => jaxprToString(jaxpr) };
     },
     builder,
   );
@@ -143,8 +170,46 @@ function splitArgs(args: readonly unknown[], staticArgnums: readonly number[], w
     let k = 0;
     return args.map((a, i) => (isStatic[i] ? a : dyn[k++]));
   };
-  const staticKey = JSON.stringify(args.map((a, i) => (isStatic[i] ? a : null)));
+  const staticKey = args.map((a, i) => (isStatic[i] ? staticKeyOf(a) : '_')).join('|');
   return { leaves, inDef, rebuild, staticKey };
+}
+
+/** Identities of static arguments compared by reference (functions, class instances, symbols). */
+const staticIdentities = new WeakMap<object, number>();
+const symbolIdentities = new Map<symbol, number>();
+let nextStaticIdentity = 0;
+
+/**
+ * The cache key of a static argument: numbers, strings, booleans, null/undefined, and arrays and plain objects
+ * of them by value (NaN, ±Infinity and -0 kept apart, unlike JSON); anything else (a function, a class
+ * instance) by identity, as JAX hashes a static callable.
+ */
+function staticKeyOf(v: unknown): string {
+  switch (typeof v) {
+    case 'number':
+      return Object.is(v, -0) ? 'n-0' : `n${v}`;
+    case 'string':
+      return `s${JSON.stringify(v)}`;
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return `${typeof v}:${String(v)}`;
+    case 'symbol': {
+      let id = symbolIdentities.get(v);
+      if (id === undefined) symbolIdentities.set(v, (id = nextStaticIdentity++));
+      return `#${id}`;
+    }
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `[${v.map(staticKeyOf).join(',')}]`;
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${staticKeyOf(o[k])}`).join(',')}}`;
+  }
+  let id = staticIdentities.get(v as object);
+  if (id === undefined) staticIdentities.set(v as object, (id = nextStaticIdentity++));
+  return `#${id}`;
 }
 
 function signature(leaves: readonly Tensor[], inDef: TreeDef, staticKey: string): string {
@@ -182,7 +247,8 @@ export function jit(f: (...args: any[]) => any, options: JitOptions = {}): Jitte
   const staticArgnums = options.staticArgnums ?? [];
   interface Entry {
     staged: ClosedJaxpr;
-    optimized: ClosedJaxpr;
+    /** Optimised on first need (not when the entry is only replayed under another transformation). */
+    optimized: ClosedJaxpr | null;
     run: Executable | null;
   }
   const cache = new Map<string, Entry>();
@@ -192,23 +258,31 @@ export function jit(f: (...args: any[]) => any, options: JitOptions = {}): Jitte
     let entry = cache.get(key);
     if (!entry) {
       const staged = stage((...dyn: PyTree[]) => f(...rebuild(dyn)), leaves, inDef);
-      const optimizedJaxpr = optimize(staged.jaxpr);
-      const optimized = { jaxpr: optimizedJaxpr, outDef: staged.outDef, toString: () => jaxprToString(optimizedJaxpr) };
-      entry = { staged, optimized, run: null };
-      cache.set(key, entry);
+      entry = { staged, optimized: null, run: null };
+      // A program that closed over tracers of an enclosing transformation is only valid during this call.
+      if (!staged.captured?.length) cache.set(key, entry);
     }
     return { entry, leaves };
   };
+  const optimizedOf = (entry: Entry): ClosedJaxpr => {
+    if (!entry.optimized) {
+      const jaxpr = optimize(entry.staged.jaxpr);
+      entry.optimized = { jaxpr, outDef: entry.staged.outDef, captured: entry.staged.captured, toString: () => jaxprToString(jaxpr) };
+    }
+    return entry.optimized;
+  };
   const jitted = ((...args: any[]) => {
     const { entry, leaves } = entryFor(args);
-    if (leaves.some((l) => l instanceof Tracer)) {
+    const captured = entry.staged.captured ?? [];
+    if (captured.length > 0 || leaves.some((l) => l instanceof Tracer)) {
       // Inside another transformation: replay the staged program through it.
-      return unflatten(entry.staged.outDef, evalJaxpr(entry.staged.jaxpr, leaves));
+      return unflatten(entry.staged.outDef, evalJaxpr(entry.staged.jaxpr, [...leaves, ...captured]));
     }
-    entry.run ??= compileJaxpr(entry.optimized.jaxpr);
-    return unflatten(entry.optimized.outDef, entry.run(leaves.map((l) => l.concrete('jit'))));
+    const optimized = optimizedOf(entry);
+    entry.run ??= compileJaxpr(optimized.jaxpr);
+    return unflatten(optimized.outDef, entry.run(leaves.map((l) => l.concrete('jit'))));
   }) as JittedFunction;
-  jitted.lower = (...args: any[]) => entryFor(args).entry.optimized;
+  jitted.lower = (...args: any[]) => optimizedOf(entryFor(args).entry);
   Object.defineProperty(jitted, 'cacheSize', { get: () => cache.size });
   return jitted;
 }

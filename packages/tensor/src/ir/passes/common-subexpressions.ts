@@ -4,6 +4,11 @@
  */
 import type { Eqn, Jaxpr, Var } from '../jaxpr.js';
 
+/** A number's key: unlike JSON, NaN, ±Infinity and -0 stay apart (pad with -Infinity is not pad with +Infinity). */
+const numberKey = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
+const paramsKey = (params: unknown): string =>
+  JSON.stringify(params, (_k, v: unknown) => (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${numberKey(v)}` : v));
+
 export function eliminateCommonSubexpressions(j: Jaxpr): Jaxpr {
   const subst = new Map<Var, Var>();
   const read = (v: Var): Var => subst.get(v) ?? v;
@@ -11,7 +16,7 @@ export function eliminateCommonSubexpressions(j: Jaxpr): Jaxpr {
   j.constvars.forEach((v, i) => {
     const c = j.consts[i]!;
     if (c.size !== 1) return;
-    const key = `${c.dtype}[${c.shape.join(',')}]=${c.data()[0]}`;
+    const key = `${c.dtype}[${c.shape.join(',')}]=${numberKey(c.data()[0]!)}`;
     const first = scalarConsts.get(key);
     if (first) subst.set(v, first);
     else scalarConsts.set(key, v);
@@ -20,7 +25,7 @@ export function eliminateCommonSubexpressions(j: Jaxpr): Jaxpr {
   const eqns: Eqn[] = [];
   for (const e of j.eqns) {
     const inputs = e.inputs.map(read);
-    const key = `${e.prim.name}|${JSON.stringify(e.params)}|${inputs.map((v) => v.id).join(',')}`;
+    const key = `${e.prim.name}|${paramsKey(e.params)}|${inputs.map((v) => v.id).join(',')}`;
     const prev = seen.get(key);
     if (prev && prev.outs.length === e.outs.length) {
       e.outs.forEach((o, i) => subst.set(o, prev.outs[i]!));

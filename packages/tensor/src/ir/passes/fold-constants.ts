@@ -5,7 +5,7 @@
  */
 import { ConcreteTensor } from '../../core/tensor.js';
 import { sizeOf } from '../../core/shape.js';
-import { bind } from '../../core/trace.js';
+import { evalPrimitive } from '../../core/trace.js';
 import type { Eqn, Jaxpr, Var } from '../jaxpr.js';
 
 export function foldConstants(j: Jaxpr): Jaxpr {
@@ -24,7 +24,8 @@ export function foldConstants(j: Jaxpr): Jaxpr {
       eqns.push(e);
       continue;
     }
-    const value = bind(e.prim, e.inputs.map((v) => values.get(v)!), e.params);
+    // Evaluated below every transformation: folding may run while an enclosing jit is tracing.
+    const value = evalPrimitive(e.prim, e.inputs.map((v) => values.get(v)!), e.params);
     if (!(value instanceof ConcreteTensor)) throw new Error('internal: constant folding produced a traced value');
     values.set(e.outs[0]!, value);
     constvars.push(e.outs[0]!);

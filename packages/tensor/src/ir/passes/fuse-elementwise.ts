@@ -42,6 +42,12 @@ export function fuseElementwise(j: Jaxpr, minGroup = 2): Jaxpr {
       const outs = group
         .flatMap((e) => e.outs)
         .filter((v) => outputs.has(v) || (readers.get(v) ?? []).some((r) => !members.has(r)));
+      // Nothing read after the group (dead code, when the pass runs without DCE first): drop it rather than
+      // emit a group with no outputs, which no kernel could run.
+      if (outs.length === 0) {
+        group = [];
+        return;
+      }
       const sub: Jaxpr = { constvars: [], consts: [], invars: inputs, eqns: group, outvars: outs };
       eqns.push({ prim: fusedElementwisePrim, params: { jaxpr: sub }, inputs, outs });
     }
