@@ -151,6 +151,7 @@ const B_Lt = 13;
 const B_Le = 14;
 const B_Gt = 15;
 const B_Ge = 16;
+const B_IntMul = 17;
 
 /**
  * o[oo + i] = op(a[ao + i·as], b[bo + i·bs]) for i < n. The strides are 0 or 1 (only a multiply per access,
@@ -166,6 +167,10 @@ function binLoop(op: B, a: TypedArray, ao: number, as: number, b: TypedArray, bo
       return;
     case B_Mul:
       for (let i = 0; i < n; i++) o[oo + i] = a[ao + i * as]! * b[bo + i * bs]!;
+      return;
+    case B_IntMul:
+      // Exact 32-bit wrap-around: a plain float product loses low bits past 2^53.
+      for (let i = 0; i < n; i++) o[oo + i] = Math.imul(a[ao + i * as]!, b[bo + i * bs]!);
       return;
     case B_Div:
       for (let i = 0; i < n; i++) o[oo + i] = a[ao + i * as]! / b[bo + i * bs]!;
@@ -304,7 +309,7 @@ export const elementwiseKernels: ReadonlyMap<string, CpuKernel> = new Map<string
   ['not', notKernel],
   ['add', binary(B_Add)],
   ['sub', binary(B_Sub)],
-  ['mul', binary(B_Mul)],
+  ['mul', binary(B_Mul, B_IntMul)],
   ['div', binary(B_Div, B_IntDiv)],
   ['pow', binary(B_Pow)],
   ['max', binary(B_Max)],
