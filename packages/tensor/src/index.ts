@@ -29,6 +29,7 @@ export type { Backend, Kernel } from './backends/backend.js';
 export { backendNames, getBackend } from './backends/backend.js';
 
 export * as numpy from './numpy/index.js';
+export * as lax from './lax/index.js';
 export * as nn from './nn/index.js';
 export * as tree from './tree/index.js';
 export * as random from './random/index.js';

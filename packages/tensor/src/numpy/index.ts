@@ -11,7 +11,11 @@ import { arange } from '../ops/creation.js';
 import { astype, broadcastTo, concatenate, reshape, slice, stopGradient } from '../ops/structural.js';
 import { checkArrayLike } from '../ops/convert.js';
 
-export * from '../ops/elementwise.js';
+export {
+  negative, exp, log, log1p, expm1, sin, cos, tanh, logistic, sqrt, abs, sign, floor, ceil, round, logicalNot,
+  add, subtract, multiply, divide, truncDivide, power, maximum, minimum, arctan2, logicalAnd, logicalOr,
+  equal, notEqual, less, lessEqual, greater, greaterEqual, where,
+} from '../ops/elementwise.js';
 export { sum, max, min, mean, argmax, argmin } from '../ops/reduce.js';
 export { zeros, ones, full, zerosLike, onesLike, arange, linspace, eye } from '../ops/creation.js';
 export { reshape, transpose, moveAxis, broadcastTo, broadcastInDim, concatenate, slice, pad, astype, stopGradient } from '../ops/structural.js';
