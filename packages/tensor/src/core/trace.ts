@@ -19,13 +19,14 @@ export interface AbstractValue {
  * - `abstractEval` validates the inputs and gives the output's shape and dtype (errors name the op);
  * - the backend's kernel of the same `name` evaluates it;
  * - `vjp` gives input cotangents from the output cotangent (`null` means zero / not differentiable),
- *   written with ops so that it is itself differentiable (higher-order gradients);
+ *   written with ops so that it is itself differentiable (higher-order gradients); `wanted[i]` is false
+ *   when nobody needs input i's cotangent, so a costly rule (a matmul) may skip it and return null;
  * - `batch` (vmap) gives the batched output and its batch axis from batched inputs.
  */
 export interface Primitive<P = any> {
   readonly name: string;
   abstractEval(inputs: readonly AbstractValue[], params: P): AbstractValue;
-  vjp?(cotangent: Tensor, inputs: readonly Tensor[], output: Tensor, params: P): (Tensor | null)[];
+  vjp?(cotangent: Tensor, inputs: readonly Tensor[], output: Tensor, params: P, wanted: readonly boolean[]): (Tensor | null)[];
   batch?(args: readonly Tensor[], dims: readonly (number | null)[], params: P): [Tensor, number | null];
 }
 

@@ -34,7 +34,7 @@ export const dotGeneralPrim: Primitive<DotGeneralParams> = {
     const shape = [...p.batch[0].map((a) => l!.shape[a]!), ...freeAxes(l!.shape.length, p, 0).map((a) => l!.shape[a]!), ...freeAxes(r!.shape.length, p, 1).map((a) => r!.shape[a]!)];
     return { shape, dtype: l!.dtype };
   },
-  vjp(ct, [l, r], _out, p) {
+  vjp(ct, [l, r], _out, p, wanted) {
     const nb = p.batch[0].length;
     const lFree = freeAxes(l!.ndim, p, 0);
     const rFree = freeAxes(r!.ndim, p, 1);
@@ -42,14 +42,21 @@ export const dotGeneralPrim: Primitive<DotGeneralParams> = {
     const ctLhsFree = lFree.map((_, i) => nb + i);
     const ctRhsFree = rFree.map((_, i) => nb + lFree.length + i);
     // d lhs: contract ct's rhs-free axes with rhs's free axes. Result axes: [batch, lhs free, rhs contract (by rhs axis order)].
-    const rContractSorted = [...p.contract[1]].sort((a, b) => a - b);
-    const dl = bind(dotGeneralPrim, [ct, r!], { contract: [ctRhsFree, rFree], batch: [ctBatch, p.batch[1]] });
-    const lOrder = [...p.batch[0], ...lFree, ...rContractSorted.map((ra) => p.contract[0][p.contract[1].indexOf(ra)]!)];
+    const lhsCotangent = (): Tensor => {
+      const rContractSorted = [...p.contract[1]].sort((a, b) => a - b);
+      const dl = bind(dotGeneralPrim, [ct, r!], { contract: [ctRhsFree, rFree], batch: [ctBatch, p.batch[1]] });
+      const lOrder = [...p.batch[0], ...lFree, ...rContractSorted.map((ra) => p.contract[0][p.contract[1].indexOf(ra)]!)];
+      return transpose(dl, inversePermutation(lOrder));
+    };
     // d rhs: contract lhs's free axes with ct's lhs-free axes. Result axes: [batch, lhs contract (by lhs axis order), rhs free].
-    const lContractSorted = [...p.contract[0]].sort((a, b) => a - b);
-    const dr = bind(dotGeneralPrim, [l!, ct], { contract: [lFree, ctLhsFree], batch: [p.batch[0], ctBatch] });
-    const rOrder = [...p.batch[1], ...lContractSorted.map((la) => p.contract[1][p.contract[0].indexOf(la)]!), ...rFree];
-    return [transpose(dl, inversePermutation(lOrder)), transpose(dr, inversePermutation(rOrder))];
+    const rhsCotangent = (): Tensor => {
+      const lContractSorted = [...p.contract[0]].sort((a, b) => a - b);
+      const dr = bind(dotGeneralPrim, [l!, ct], { contract: [lFree, ctLhsFree], batch: [p.batch[0], ctBatch] });
+      const rOrder = [...p.batch[1], ...lContractSorted.map((la) => p.contract[1][p.contract[0].indexOf(la)]!), ...rFree];
+      return transpose(dr, inversePermutation(rOrder));
+    };
+    // Each cotangent is a full matmul: skip the one nobody reads (e.g. the input images' gradient).
+    return [wanted[0] === false ? null : lhsCotangent(), wanted[1] === false ? null : rhsCotangent()];
   },
   batch([l, r], [dl, dr], p) {
     const shift = (axes: number[]): number[] => axes.map((a) => a + 1);

@@ -100,7 +100,7 @@ function backward(outNodes: readonly (TapeNode | null)[], outCts: readonly Tenso
     const ct = cts.get(node);
     if (!ct) continue;
     cts.delete(node);
-    const inCts = node.prim.vjp!(ct, node.inputs, node.output, node.params);
+    const inCts = node.prim.vjp!(ct, node.inputs, node.output, node.params, node.parents.map((p) => p !== null));
     node.parents.forEach((parent, i) => {
       const c = inCts[i];
       if (!parent || !c) return;
