@@ -49,6 +49,7 @@
  * @packageDocumentation
  */
 import { Tensor, fromTypedArray } from '../core/tensor.js';
+import { stridesOf } from '../core/shape.js';
 import { type TypedArray, isDType } from '../core/dtype.js';
 import {
   MAX_ELEMENTS,
@@ -705,12 +706,3 @@ export function categorical(key: Tensor, logits: Tensor, options: CategoricalOpt
   return fromTypedArray(result, shape, 'int32');
 }
 
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}

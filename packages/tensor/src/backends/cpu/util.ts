@@ -9,26 +9,13 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { allocate } from '../../core/dtype.js';
 import type { Kernel, KernelInput, KernelOutput } from '../backend.js';
+import { sizeOf, stridesOf } from '../../core/shape.js';
 
 export type CpuInput = KernelInput<TypedArray>;
 export type CpuKernel = Kernel<TypedArray>;
 
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
-  return n;
-}
-
-/** Row-major strides (in elements) of a contiguous array of `shape`. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
+/** Shape arithmetic is shared with the core. */
+export { sizeOf, stridesOf };
 
 /** A zero-filled output buffer: the planned one when jit passes it, else a fresh one. */
 export function allocOut(out: KernelOutput<TypedArray>): TypedArray {
