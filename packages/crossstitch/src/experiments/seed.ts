@@ -1,0 +1,451 @@
+/**
+ * The seed notebook's experiment, step by step: train a 784-60-20-10 sigmoid MLP on MNIST and another on
+ * Fashion-MNIST (plain SGD on the SUM of per-example gradients), stitch them into one 784-120-40-10 net with
+ * two zero `alpha` blocks, train only `alpha` on 2000 shuffled examples of the combined training sets, and
+ * test every net on both test sets.
+ */
+import { type JittedFunction, type Tensor, jit, random, tree, valueAndGrad, vmap } from '@xs/tensor';
+import { type Split, loadDataset, makeSplit } from '../datasets/load.js';
+import { notebookBatchStarts, permutationFromKey, sliceSplit, splitToTensors } from '../datasets/batching.js';
+import { confusionMatrix, perClassAccuracy, predictedClasses } from '../metrics.js';
+import { type MlpParams, initMlp, nllOne, predict } from '../models/mlp.js';
+import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
+import type { EpochRecord, ProgressEvent, RunOptions, SeedConfig, SeedData, SeedPhase, SeedResult, TestMetrics } from './types.js';
+
+/** Number of classes of both datasets (their labels 0..9 share the 10 outputs, as in the notebook). */
+const CLASSES = 10;
+
+/** The test accuracies (percent) the seed notebook reports. */
+export const NOTEBOOK_RESULTS: SeedResult['notebook'] = Object.freeze({
+  mnist: Object.freeze({ alone: 95.72, stitched: 93.77 }),
+  fashion: Object.freeze({ alone: 85.58, stitched: 84.34 }),
+}) as SeedResult['notebook'];
+
+/**
+ * The notebook's configuration, with root seed 0 (the notebook's numpy seeds 1000 / 1002 / 1500 cannot be
+ * reproduced with threefry keys; every key here derives from `seed`).
+ * @example const cfg = { ...defaultSeedConfig(), seed: 7 };
+ */
+export function defaultSeedConfig(): SeedConfig {
+  return {
+    seed: 0,
+    lr: 0.01,
+    batchSize: 100,
+    epochs: { mnist: 5, fashion: 5, stitch: 40 },
+    batchesPerEpoch: { mnist: 500, fashion: 600, stitch: 20 },
+    stitchSamples: 2000,
+    hidden: [60, 20],
+    trainExamples: { mnist: 50000, fashion: 60000 },
+    validation: { mnist: [50000, 50100], fashion: [30000, 30100], stitch: [30000, 31000] },
+  };
+}
+
+/** Overrides of {@link SeedConfig}: any field, and any entry of its per-phase records. */
+export type SeedConfigInput = {
+  [K in keyof SeedConfig]?: SeedConfig[K] extends readonly unknown[] ? SeedConfig[K] : SeedConfig[K] extends object ? Partial<SeedConfig[K]> : SeedConfig[K];
+};
+
+/**
+ * The full configuration: the defaults with `overrides` applied (per-phase records merged entry by entry),
+ * checked for sense.
+ * @example resolveSeedConfig({ epochs: { stitch: 10 } }).epochs // { mnist: 5, fashion: 5, stitch: 10 }
+ */
+export function resolveSeedConfig(overrides: SeedConfigInput = {}): SeedConfig {
+  const d = defaultSeedConfig();
+  const c: SeedConfig = {
+    ...d,
+    ...stripUndefined(overrides),
+    epochs: { ...d.epochs, ...stripUndefined(overrides.epochs ?? {}) },
+    batchesPerEpoch: { ...d.batchesPerEpoch, ...stripUndefined(overrides.batchesPerEpoch ?? {}) },
+    trainExamples: { ...d.trainExamples, ...stripUndefined(overrides.trainExamples ?? {}) },
+    validation: { ...d.validation, ...stripUndefined(overrides.validation ?? {}) } as SeedConfig['validation'],
+    hidden: overrides.hidden ? [overrides.hidden[0], overrides.hidden[1]] : d.hidden,
+  };
+  const bad = (msg: string): never => {
+    throw new RangeError(`seed config: ${msg}`);
+  };
+  const posInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;
+  const natInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+  if (!Number.isInteger(c.seed)) bad(`seed must be an integer, got ${c.seed}`);
+  if (!(Number.isFinite(c.lr) && c.lr > 0)) bad(`lr must be a positive number, got ${c.lr}`);
+  if (!posInt(c.batchSize)) bad(`batchSize must be a positive integer, got ${c.batchSize}`);
+  for (const p of PHASES) {
+    if (!natInt(c.epochs[p])) bad(`epochs.${p} must be a non-negative integer, got ${c.epochs[p]}`);
+    if (!natInt(c.batchesPerEpoch[p])) bad(`batchesPerEpoch.${p} must be a non-negative integer, got ${c.batchesPerEpoch[p]}`);
+    const v = c.validation[p];
+    if (!Array.isArray(v) || v.length !== 2 || !natInt(v[0]) || !natInt(v[1]) || v[0] >= v[1]) bad(`validation.${p} must be [start, end) with 0 <= start < end, got ${JSON.stringify(v)}`);
+  }
+  if (!c.hidden.every(posInt)) bad(`hidden must be two positive integers, got ${JSON.stringify(c.hidden)}`);
+  for (const [name, limit] of [['trainExamples.mnist', c.trainExamples.mnist], ['trainExamples.fashion', c.trainExamples.fashion], ['stitchSamples', c.stitchSamples]] as const) {
+    if (!posInt(limit)) bad(`${name} must be a positive integer, got ${limit}`);
+    if (limit < c.batchSize) bad(`${name} (${limit}) is smaller than one batch (${c.batchSize})`);
+  }
+  return c;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const PHASES: readonly SeedPhase[] = ['mnist', 'fashion', 'stitch'];
+
+/**
+ * The notebook's training step for one net, compiled: per-example gradients of {@link nllOne} with
+ * `vmap(valueAndGrad(nllOne), { inAxes: [null, 0, 0] })`, summed over the batch, and the SGD update
+ * `p - lr * Σ g`, all inside ONE `jit` (so the summed per-example outer products become matmuls). Returns
+ * `[newParams, meanLoss]`, the loss being the batch's mean NLL at the parameters before the update.
+ * @example
+ * const step = makeTrainStep(0.01);
+ * [params, loss] = step(params, x, t); // x [100, 784], t one-hot [100, 10]
+ * console.log(step.lower(params, x, t).toString()); // the optimised program
+ */
+export function makeTrainStep(lr: number): JittedFunction {
+  const perExample = vmap(valueAndGrad(nllOne), { inAxes: [null, 0, 0] });
+  return jit((params: MlpParams, x: Tensor, t: Tensor) => {
+    const [losses, grads] = perExample(params, x, t) as [Tensor, MlpParams];
+    const next = tree.map((p: Tensor, g: Tensor) => p.sub(g.sum(0).mul(lr)), params as never, grads as never);
+    return [next, losses.mean()];
+  });
+}
+
+/** The stitched net's loss for one example, as the notebook's `NLL_loss_alpha`. */
+export function nllStitchOne(p1: MlpParams, p2: MlpParams, alpha: AlphaParams, x: Tensor, t: Tensor): Tensor {
+  return nllOne(composeParameters(p1, p2, alpha), x, t);
+}
+
+/**
+ * The stitch phase's step, compiled: per-example gradients of {@link nllStitchOne} with respect to `alpha`
+ * only (`argnums: 2`), summed over the batch, and `alpha - lr * Σ g`, inside one `jit`. The two nets are
+ * inputs but stay fixed. Returns `[newAlpha, meanLoss]`.
+ * @example
+ * const step = makeStitchStep(0.01);
+ * [alpha, loss] = step(mnistParams, fashionParams, alpha, x, t);
+ */
+export function makeStitchStep(lr: number): JittedFunction {
+  const perExample = vmap(valueAndGrad(nllStitchOne, { argnums: 2 }), { inAxes: [null, null, null, 0, 0] });
+  return jit((p1: MlpParams, p2: MlpParams, alpha: AlphaParams, x: Tensor, t: Tensor) => {
+    const [losses, grads] = perExample(p1, p2, alpha, x, t) as [Tensor, AlphaParams];
+    const next = tree.map((a: Tensor, g: Tensor) => a.sub(g.sum(0).mul(lr)), alpha as never, grads as never);
+    return [next, losses.mean()];
+  });
+}
+
+const predictJit = jit(predict);
+
+/** Predicted classes of `params` on a split (one compiled forward pass over all of it). */
+function classify(params: MlpParams, split: Split): Int32Array {
+  return predictedClasses(predictJit(params, splitToTensors(split).x) as Tensor);
+}
+
+function accuracyPercent(pred: Int32Array, labels: Int32Array): number {
+  let hits = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) hits++;
+  return pred.length === 0 ? NaN : (100 * hits) / pred.length;
+}
+
+function testMetrics(pred: Int32Array, labels: Int32Array): TestMetrics {
+  return {
+    accuracy: accuracyPercent(pred, labels),
+    perClassAccuracy: perClassAccuracy(pred, labels, CLASSES).map((a) => 100 * a),
+    confusion: confusionMatrix(pred, labels, CLASSES),
+  };
+}
+
+function abortError(signal: AbortSignal): Error {
+  const e = new Error('the seed experiment was aborted', { cause: signal.reason });
+  e.name = 'AbortError';
+  return e;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const now = (): number => performance.now() / 1000;
+
+/** Shapes of one net's params, for checking resumed ones. */
+function checkNet(params: unknown, sizes: readonly number[], what: string): MlpParams {
+  const p = params as MlpParams;
+  const ok =
+    Array.isArray(p) &&
+    p.length === sizes.length - 1 &&
+    p.every((l, i) => Array.isArray(l) && l.length === 2 && l[0]?.shape?.join() === `${sizes[i + 1]},${sizes[i]}` && l[1]?.shape?.join() === `${sizes[i + 1]}`);
+  if (!ok) throw new RangeError(`resume.${what}: expected [[W0 ${sizes[1]}x${sizes[0]}, b0], ...] for sizes [${sizes.join(', ')}]`);
+  return p;
+}
+
+function checkAlpha(alpha: unknown, hidden: readonly [number, number]): AlphaParams {
+  const a = alpha as AlphaParams;
+  const want = `${hidden[1]},${hidden[0]}`;
+  if (!(Array.isArray(a) && a.length === 1 && Array.isArray(a[0]) && a[0].length === 2 && a[0].every((t) => t?.shape?.join() === want))) {
+    throw new RangeError(`resume.alpha: expected [[a1 ${hidden[1]}x${hidden[0]}, a2 ${hidden[1]}x${hidden[0]}]]`);
+  }
+  return a;
+}
+
+/**
+ * The first `count` examples of the concatenation of `splits` shuffled by `perm` — the same as
+ * `sliceSplit(shuffleSplit(concatSplits(...splits), key), 0, count)` for `perm = permutationFromKey(key, n)`,
+ * without copying all of the concatenation.
+ */
+export function takeShuffled(splits: readonly Split[], perm: Int32Array, count: number): Split {
+  const f = splits[0]!.features;
+  const offsets: number[] = [];
+  let n = 0;
+  for (const s of splits) {
+    if (s.features !== f) throw new RangeError('takeShuffled: splits differ in features');
+    offsets.push(n);
+    n += s.count;
+  }
+  if (perm.length !== n) throw new RangeError(`takeShuffled: permutation of ${perm.length} for ${n} examples`);
+  if (count > n) throw new RangeError(`takeShuffled: ${count} examples asked of ${n}`);
+  const images = new Float32Array(count * f);
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const j = perm[i]!;
+    let k = splits.length - 1;
+    while (offsets[k]! > j) k--;
+    const s = splits[k]!;
+    const r = j - offsets[k]!;
+    images.set(s.images.subarray(r * f, (r + 1) * f), i * f);
+    labels[i] = s.labels[r]!;
+  }
+  return makeSplit(images, labels, f);
+}
+
+interface PhaseSpec<P> {
+  phase: SeedPhase;
+  train: Split;
+  limit: number;
+  init: P;
+  step: (p: P, x: Tensor, t: Tensor) => [P, Tensor];
+  validate: (p: P) => number;
+}
+
+/**
+ * Run the seed notebook's experiment. Phases: load data; train the MNIST net; train the Fashion-MNIST net;
+ * stitch them and train alpha; evaluate all nets on both test sets. Deterministic: the same config (seed
+ * included) gives the same result.
+ *
+ * - `options.onProgress` gets an event every `progressEvery` (25) steps and at each epoch's end;
+ * - `options.onPhaseDone` is awaited after each trained phase with the parameters so far (for checkpoints);
+ * - `options.resume` skips the phases whose parameters it gives (`alpha` needs both nets);
+ * - `options.signal` stops at the next step: the promise rejects with an Error named `'AbortError'`;
+ * - `options.data` supplies the datasets (else they are loaded, from `options.dataDir` if given).
+ *
+ * @example
+ * const result = await runSeedExperiment({}, { onProgress: (e) => console.log(e.phase, e.step, e.loss) });
+ * result.results.mnist.alone.accuracy;    // ~96 (notebook 95.72)
+ * result.results.fashion.stitched.accuracy; // ~84 (notebook 84.34)
+ * @example
+ * // a quick run
+ * await runSeedExperiment({ epochs: { mnist: 1, fashion: 1, stitch: 5 } });
+ */
+export async function runSeedExperiment(config: SeedConfigInput = {}, options: RunOptions = {}): Promise<SeedResult> {
+  const cfg = resolveSeedConfig(config);
+  const { signal, onProgress, onPhaseDone, resume = {} } = options;
+  const progressEvery = options.progressEvery ?? 25;
+  if (!Number.isInteger(progressEvery) || progressEvery <= 0) throw new RangeError(`progressEvery must be a positive integer, got ${progressEvery}`);
+  const sizes = [784, cfg.hidden[0], cfg.hidden[1], CLASSES];
+  const checkAborted = (): void => {
+    if (signal?.aborted) throw abortError(signal);
+  };
+  checkAborted();
+
+  const timings: Record<string, number> = {};
+  const t0 = now();
+
+  // Resumed phases (checked before any work).
+  const done: Partial<SeedResult['params']> = {};
+  if (resume.mnist) done.mnist = checkNet(resume.mnist, sizes, 'mnist');
+  if (resume.fashion) done.fashion = checkNet(resume.fashion, sizes, 'fashion');
+  if (resume.alpha) {
+    if (!done.mnist || !done.fashion) throw new RangeError('resume.alpha needs resume.mnist and resume.fashion too: alpha is only meaningful with the nets it was trained with');
+    done.alpha = checkAlpha(resume.alpha, cfg.hidden);
+  }
+  const resumed: SeedPhase[] = [];
+  if (done.mnist) resumed.push('mnist');
+  if (done.fashion) resumed.push('fashion');
+  if (done.alpha) resumed.push('stitch');
+
+  // Data.
+  let data: { mnist: SeedData; fashion: SeedData };
+  if (options.data) data = options.data;
+  else {
+    const dataOpts = options.dataDir === undefined ? {} : { dataDir: options.dataDir };
+    data = { mnist: await loadDataset('mnist', dataOpts), fashion: await loadDataset('fashion-mnist', dataOpts) };
+  }
+  timings.data = now() - t0;
+  checkData(data, cfg);
+  checkAborted();
+
+  // Keys: one per random thing, all from the root seed.
+  const [kMnist, kFashion, kShuffle] = random.splitKeys(random.key(cfg.seed), 3);
+  const curves: EpochRecord[] = [];
+  const stepsPerSecond: Partial<Record<SeedPhase, number>> = {};
+
+  const runPhase = async <P>(spec: PhaseSpec<P>): Promise<P> => {
+    const { phase } = spec;
+    const epochs = cfg.epochs[phase];
+    const perEpoch = cfg.batchesPerEpoch[phase];
+    const steps = epochs * perEpoch;
+    const starts = notebookBatchStarts({ batchSize: cfg.batchSize, batchesPerEpoch: perEpoch, limit: spec.limit, epochs });
+    const train = sliceSplit(spec.train, 0, spec.limit);
+    let params = spec.init;
+    const tPhase = now();
+    let step = 0;
+    let sinceLoss = 0;
+    let sinceCount = 0;
+    for (let e = 0; e < epochs; e++) {
+      const tEpoch = now();
+      let epochLoss = 0;
+      for (const start of starts[e]!) {
+        await yieldToEventLoop();
+        checkAborted();
+        const { x, y } = splitToTensors(sliceSplit(train, start, start + cfg.batchSize), { oneHot: CLASSES });
+        const [next, loss] = spec.step(params, x, y);
+        params = next;
+        const l = loss.item() as number;
+        epochLoss += l;
+        sinceLoss += l;
+        sinceCount++;
+        step++;
+        const epochEnd = step % perEpoch === 0;
+        if (!epochEnd && step % progressEvery === 0 && onProgress) {
+          onProgress(progressEvent(phase, e, epochs, step, steps, sinceLoss / sinceCount, now() - tPhase));
+          sinceLoss = sinceCount = 0;
+        }
+      }
+      const valAccuracy = spec.validate(params);
+      const seconds = now() - tEpoch;
+      curves.push({ phase, epoch: e + 1, trainLoss: perEpoch ? epochLoss / perEpoch : NaN, valAccuracy, seconds });
+      if (onProgress) onProgress({ ...progressEvent(phase, e, epochs, step, steps, sinceCount ? sinceLoss / sinceCount : NaN, now() - tPhase), valAccuracy });
+      sinceLoss = sinceCount = 0;
+    }
+    const seconds = now() - tPhase;
+    timings[phase] = seconds;
+    if (steps > 0) stepsPerSecond[phase] = steps / seconds;
+    return params;
+  };
+
+  const valSplit = (d: SeedData, range: [number, number]): Split => sliceSplit(d.train, range[0], range[1]);
+  const validator = (d: SeedData, range: [number, number]) => {
+    const split = valSplit(d, range);
+    return (p: MlpParams) => accuracyPercent(classify(p, split), split.labels);
+  };
+
+  // Phase 1: MNIST net.
+  if (!done.mnist) {
+    done.mnist = await runPhase<MlpParams>({
+      phase: 'mnist',
+      train: data.mnist.train,
+      limit: cfg.trainExamples.mnist,
+      init: initMlp(kMnist!, sizes),
+      step: makeTrainStep(cfg.lr) as PhaseSpec<MlpParams>['step'],
+      validate: validator(data.mnist, cfg.validation.mnist),
+    });
+    await onPhaseDone?.('mnist', { ...done });
+  }
+  // Phase 2: Fashion-MNIST net.
+  if (!done.fashion) {
+    checkAborted();
+    done.fashion = await runPhase<MlpParams>({
+      phase: 'fashion',
+      train: data.fashion.train,
+      limit: cfg.trainExamples.fashion,
+      init: initMlp(kFashion!, sizes),
+      step: makeTrainStep(cfg.lr) as PhaseSpec<MlpParams>['step'],
+      validate: validator(data.fashion, cfg.validation.fashion),
+    });
+    await onPhaseDone?.('fashion', { ...done });
+  }
+  const pMnist = done.mnist;
+  const pFashion = done.fashion;
+  // Phase 3: stitch, training only alpha on the first samples of the shuffled combined training sets.
+  if (!done.alpha) {
+    checkAborted();
+    const tShuffle = now();
+    const combined = [data.mnist.train, data.fashion.train];
+    const perm = permutationFromKey(kShuffle!, data.mnist.train.count + data.fashion.train.count);
+    const stitchTrain = takeShuffled(combined, perm, cfg.stitchSamples);
+    timings.shuffle = now() - tShuffle;
+    const stitchStep = makeStitchStep(cfg.lr);
+    const validateFashion = validator(data.fashion, cfg.validation.stitch);
+    done.alpha = await runPhase<AlphaParams>({
+      phase: 'stitch',
+      train: stitchTrain,
+      limit: cfg.stitchSamples,
+      init: zeroAlpha(cfg.hidden),
+      step: (a, x, t) => stitchStep(pMnist, pFashion, a, x, t) as [AlphaParams, Tensor],
+      validate: (a) => validateFashion(composeParameters(pMnist, pFashion, a)),
+    });
+    await onPhaseDone?.('stitch', { ...done });
+  }
+  checkAborted();
+
+  // Evaluation on both test sets.
+  const tEval = now();
+  const stitched = composeParameters(pMnist, pFashion, done.alpha);
+  const mTest = data.mnist.test;
+  const fTest = data.fashion.test;
+  const predMnistAlone = classify(pMnist, mTest);
+  const predMnistStitched = classify(stitched, mTest);
+  const predFashionAlone = classify(pFashion, fTest);
+  const predFashionStitched = classify(stitched, fTest);
+  const results: SeedResult['results'] = {
+    mnist: { alone: testMetrics(predMnistAlone, mTest.labels), stitched: testMetrics(predMnistStitched, mTest.labels) },
+    fashion: { alone: testMetrics(predFashionAlone, fTest.labels), stitched: testMetrics(predFashionStitched, fTest.labels) },
+  };
+  const samples: SeedResult['samples'] = [];
+  for (const [dataset, split, alone, st] of [
+    ['mnist', mTest, predMnistAlone, predMnistStitched],
+    ['fashion', fTest, predFashionAlone, predFashionStitched],
+  ] as const) {
+    for (let i = 0; i < Math.min(SAMPLES_PER_DATASET, split.count); i++) {
+      samples.push({
+        dataset,
+        pixels: Array.from(split.images.subarray(i * split.features, (i + 1) * split.features)),
+        label: split.labels[i]!,
+        predictedAlone: alone[i]!,
+        predictedStitched: st[i]!,
+      });
+    }
+  }
+  timings.evaluation = now() - tEval;
+  timings.total = now() - t0;
+
+  return {
+    config: cfg,
+    curves,
+    results,
+    notebook: { mnist: { ...NOTEBOOK_RESULTS.mnist }, fashion: { ...NOTEBOOK_RESULTS.fashion } },
+    timings,
+    params: { mnist: pMnist, fashion: pFashion, alpha: done.alpha },
+    samples,
+    stepsPerSecond,
+    resumed,
+  };
+}
+
+/** Test images per dataset kept in `SeedResult.samples` (the first ones of each test set). */
+const SAMPLES_PER_DATASET = 4;
+
+function progressEvent(phase: SeedPhase, e: number, epochs: number, step: number, steps: number, loss: number, seconds: number): ProgressEvent {
+  return { phase, epoch: e + 1, epochs, step, steps, loss, stepsPerSecond: seconds > 0 ? step / seconds : 0 };
+}
+
+/** Every slice the config asks for must exist in the data, checked before any training. */
+function checkData(data: { mnist: SeedData; fashion: SeedData }, cfg: SeedConfig): void {
+  const need = (what: string, split: Split, end: number): void => {
+    if (end > split.count) throw new RangeError(`seed config: ${what} needs ${end} examples but the split has ${split.count}`);
+  };
+  for (const [name, d] of [['mnist', data.mnist], ['fashion', data.fashion]] as const) {
+    for (const s of [d.train, d.test]) {
+      if (s.features !== 784) throw new RangeError(`seed data: ${name} has ${s.features} features per example, the nets take 784`);
+    }
+  }
+  need('trainExamples.mnist', data.mnist.train, cfg.trainExamples.mnist);
+  need('trainExamples.fashion', data.fashion.train, cfg.trainExamples.fashion);
+  need('validation.mnist', data.mnist.train, cfg.validation.mnist[1]);
+  need('validation.fashion', data.fashion.train, cfg.validation.fashion[1]);
+  need('validation.stitch (of the Fashion-MNIST training split)', data.fashion.train, cfg.validation.stitch[1]);
+  const combined = data.mnist.train.count + data.fashion.train.count;
+  if (cfg.stitchSamples > combined) throw new RangeError(`seed config: stitchSamples ${cfg.stitchSamples} exceeds the ${combined} combined training examples`);
+}

@@ -1,0 +1,123 @@
+/**
+ * The contract between an experiment and whoever runs it (the CLI, tests, scripts): its configuration, the
+ * progress events it emits while it runs, and the typed result it returns, which the CLI prints, saves as
+ * JSON and plots.
+ */
+import type { Tensor } from '@xs/tensor';
+
+/** The phases of the seed experiment, in order. */
+export type SeedPhase = 'mnist' | 'fashion' | 'stitch';
+
+/** Configuration of the seed notebook's experiment; the defaults reproduce the notebook. */
+export interface SeedConfig {
+  /** Root PRNG seed; every random number (init, shuffles) derives from it. */
+  seed: number;
+  /** SGD learning rate (notebook: 0.01 for all phases). */
+  lr: number;
+  /** Batch size (notebook: 100). */
+  batchSize: number;
+  /** Epochs per phase (notebook: 5, 5, 40). */
+  epochs: Record<SeedPhase, number>;
+  /** Batches per epoch (notebook: 500 MNIST, 600 Fashion, 20 stitch). */
+  batchesPerEpoch: Record<SeedPhase, number>;
+  /** Combined samples the alpha blocks are trained on (notebook: 2000). */
+  stitchSamples: number;
+  /** Hidden sizes of each single-task net (notebook: [60, 20]; output 10). */
+  hidden: [number, number];
+  /**
+   * Training examples each single-task net cycles through, from the start of its training split: the batch
+   * counter wraps once the next batch would pass this (notebook: 50000 MNIST, 60000 Fashion). The stitch
+   * phase's counterpart is `stitchSamples`.
+   */
+  trainExamples: { mnist: number; fashion: number };
+  /**
+   * Validation slices `[start, end)` of a TRAINING split, checked after every epoch (notebook: MNIST
+   * train[50000:50100], Fashion train[30000:30100], and for the stitch Fashion train[30000:31000]; the stitch
+   * phase's slice is of the Fashion-MNIST training split).
+   */
+  validation: Record<SeedPhase, [number, number]>;
+}
+
+/** One progress event: emitted every few steps and at the end of each epoch. */
+export interface ProgressEvent {
+  phase: SeedPhase;
+  epoch: number; // 1-based
+  epochs: number;
+  step: number; // steps done in this phase
+  steps: number; // total steps of this phase
+  /** Mean training loss over the steps since the last event. */
+  loss: number;
+  /** Validation accuracy in percent, present at the end of an epoch. */
+  valAccuracy?: number;
+  /** Steps per second in this phase so far. */
+  stepsPerSecond: number;
+}
+
+/** Per-epoch record of one phase (the training curves). */
+export interface EpochRecord {
+  phase: SeedPhase;
+  epoch: number;
+  /** Mean training loss over the epoch. */
+  trainLoss: number;
+  /** Validation accuracy in percent (the notebook's slices: 50000:50100, 30000:30100, Fashion 30000:31000 for the stitch). */
+  valAccuracy: number;
+  seconds: number;
+}
+
+/** Test metrics of one network on one test set. */
+export interface TestMetrics {
+  /** Test accuracy in percent. */
+  accuracy: number;
+  /** Accuracy within each true class (recall), in percent; NaN (null in JSON) for a class with no test examples. */
+  perClassAccuracy: number[];
+  /** Confusion matrix: `confusion[true][predicted]` counts (rows true classes, as scikit-learn). */
+  confusion: number[][];
+}
+
+export interface SeedResult {
+  config: SeedConfig;
+  curves: EpochRecord[];
+  results: {
+    mnist: { alone: TestMetrics; stitched: TestMetrics };
+    fashion: { alone: TestMetrics; stitched: TestMetrics };
+  };
+  /** The notebook's reported test accuracies, for the side-by-side table. */
+  notebook: { mnist: { alone: number; stitched: number }; fashion: { alone: number; stitched: number } };
+  /** Seconds per phase (data loading and evaluation included as their own entries) and in total. */
+  timings: Record<string, number>;
+  /** Trained parameters: the two single-task nets ([[W0,b0],[W1,b1],[W2,b2]], W as [out,in]) and the alpha blocks ([[a1 (20x60), a2 (20x60)]]). */
+  params: { mnist: [Tensor, Tensor][]; fashion: [Tensor, Tensor][]; alpha: [Tensor, Tensor][] };
+  /** A few test images with predictions, for pictures: 28x28 pixels in [0,1], the label and both nets' predictions. */
+  samples: { dataset: 'mnist' | 'fashion'; pixels: number[]; label: number; predictedAlone: number; predictedStitched: number }[];
+  /** Training steps per second of each phase that ran (absent for phases skipped by `resume`). */
+  stepsPerSecond?: Partial<Record<SeedPhase, number>>;
+  /** Phases skipped because `RunOptions.resume` gave their parameters. */
+  resumed?: SeedPhase[];
+}
+
+/** A dataset as the experiment needs it: both splits (a loaded `Dataset` is one). */
+export interface SeedData {
+  train: import('../datasets/load.js').Split;
+  test: import('../datasets/load.js').Split;
+}
+
+/** What the runner may pass in besides the config. */
+export interface RunOptions {
+  /** Called with progress events (progress bars). */
+  onProgress?: (e: ProgressEvent) => void;
+  /**
+   * Called (and awaited) when a phase finishes, with the parameters of every phase done so far (resumed ones
+   * included; later phases absent), so a runner can checkpoint and later pass them back as `resume`.
+   */
+  onPhaseDone?: (phase: SeedPhase, params: Partial<SeedResult['params']>) => void | Promise<void>;
+  /** Parameters of phases already done (from checkpoints): those phases are skipped. */
+  resume?: Partial<SeedResult['params']>;
+  /** Stops cleanly at the next step when aborted (Ctrl-C); the promise rejects with an AbortError after onPhaseDone of finished phases. */
+  signal?: AbortSignal;
+  /** Where the data lives (see datasets/resolve.ts); tests pass generated data instead via `data`. */
+  dataDir?: string;
+  /** Pre-loaded datasets (tests use small generated ones); a loaded `Dataset` fits. */
+  data?: { mnist: SeedData; fashion: SeedData };
+  /** Emit a progress event every this many steps (default 25), besides one at the end of every epoch. */
+  progressEvery?: number;
+}

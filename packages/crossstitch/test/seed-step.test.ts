@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { type Tensor, grad, numpy as np, random, tree } from '@xs/tensor';
+import {
+  type AlphaParams,
+  type MlpParams,
+  composeParameters,
+  concatSplits,
+  initMlp,
+  makeStitchStep,
+  makeTrainStep,
+  permutationFromKey,
+  predict,
+  shuffleSplit,
+  sliceSplit,
+  takeShuffled,
+} from '../src/index.js';
+import { tinySeedData } from './seed-data.js';
+
+const leaves = (t: unknown): Tensor[] => tree.leaves(t as never) as Tensor[];
+
+/** Largest |a - b| relative to the largest |b| (1 when b is all zero). */
+function relErr(a: unknown, b: unknown): number {
+  const la = leaves(a);
+  const lb = leaves(b);
+  expect(la.map((l) => l.shape)).toEqual(lb.map((l) => l.shape));
+  let err = 0;
+  la.forEach((x, i) => {
+    const scale = Math.max(np.max(np.abs(lb[i]!)).item() as number, 1e-30);
+    err = Math.max(err, (np.max(np.abs(x.sub(lb[i]!))).item() as number) / scale);
+  });
+  return err;
+}
+
+/** The batch loss summed over examples, computed eagerly on the whole batch: -Σ t·log(predict). */
+const batchLoss = (p: MlpParams, x: Tensor, t: Tensor): Tensor => np.negative(np.sum(t.mul(np.log(predict(p, x)))));
+
+describe('the jitted per-example-sum steps', () => {
+  const x = random.uniform(random.key(1), [100, 784]);
+  const t = np.oneHot(random.randint(random.key(2), [100], 0, 10), 10);
+  const lr = 0.01;
+
+  it('makeTrainStep equals the eager batched gradient step (float32 tolerance), and returns the mean loss', () => {
+    const p = initMlp(random.key(3));
+    const [next, loss] = makeTrainStep(lr)(p, x, t) as [MlpParams, Tensor];
+    const g = grad(batchLoss)(p, x, t) as MlpParams;
+    const want = tree.map((a: Tensor, b: Tensor) => a.sub(b.mul(lr)), p as never, g as never);
+    expect(relErr(next, want)).toBeLessThan(1e-5);
+    // the updates themselves agree too, not just the (much larger) parameters
+    const upd = tree.map((a: Tensor, b: Tensor) => a.sub(b), next as never, p as never);
+    const wantUpd = tree.map((b: Tensor) => b.mul(-lr), g as never);
+    expect(relErr(upd, wantUpd)).toBeLessThan(1e-3);
+    expect(loss.shape).toEqual([]);
+    expect(loss.item()).toBeCloseTo((batchLoss(p, x, t).item() as number) / 100, 5);
+  });
+
+  it('makeTrainStep compiles the summed per-example gradients into matmuls (no [batch, out, in] array)', () => {
+    const p = initMlp(random.key(3));
+    const program = makeTrainStep(lr).lower(p, x, t).toString();
+    expect(program).toMatch(/f32\[60,784\] = dot_general/);
+    expect(program).not.toMatch(/f32\[100,60,784\]|f32\[100,784,60\]/);
+  });
+
+  it('makeStitchStep equals the eager batched gradient step on alpha and leaves the nets alone', () => {
+    const p1 = initMlp(random.key(4));
+    const p2 = initMlp(random.key(5));
+    const alpha: AlphaParams = [[random.normal(random.key(6), [20, 60]).div(10), random.normal(random.key(7), [20, 60]).div(10)]];
+    const p1Before = leaves(p1).map((l) => Array.from(l.data()));
+    const [next, loss] = makeStitchStep(lr)(p1, p2, alpha, x, t) as [AlphaParams, Tensor];
+    const g = grad((a: AlphaParams) => batchLoss(composeParameters(p1, p2, a), x, t))(alpha) as AlphaParams;
+    const want = tree.map((a: Tensor, b: Tensor) => a.sub(b.mul(lr)), alpha as never, g as never);
+    expect(relErr(next, want)).toBeLessThan(1e-5);
+    const upd = tree.map((a: Tensor, b: Tensor) => a.sub(b), next as never, alpha as never);
+    expect(relErr(upd, tree.map((b: Tensor) => b.mul(-lr), g as never))).toBeLessThan(1e-3);
+    expect(loss.item()).toBeCloseTo((batchLoss(composeParameters(p1, p2, alpha), x, t).item() as number) / 100, 5);
+    expect(leaves(p1).map((l) => Array.from(l.data()))).toEqual(p1Before);
+  });
+
+  it('a zero alpha gets a non-zero update', () => {
+    const p1 = initMlp(random.key(4));
+    const p2 = initMlp(random.key(5));
+    const [next] = makeStitchStep(lr)(p1, p2, [[np.zeros([20, 60]), np.zeros([20, 60])]], x, t) as [AlphaParams, Tensor];
+    expect(np.max(np.abs(next[0]![0])).item()).toBeGreaterThan(0);
+    expect(np.max(np.abs(next[0]![1])).item()).toBeGreaterThan(0);
+  });
+});
+
+describe('takeShuffled', () => {
+  it('is the first examples of shuffleSplit(concatSplits(...)) for the same key', () => {
+    const d = tinySeedData(50, 10);
+    const key = random.key(9);
+    const want = sliceSplit(shuffleSplit(concatSplits(d.mnist.train, d.fashion.train), key), 0, 30);
+    const got = takeShuffled([d.mnist.train, d.fashion.train], permutationFromKey(key, 100), 30);
+    expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+    expect(Array.from(got.images)).toEqual(Array.from(want.images));
+    expect(() => takeShuffled([d.mnist.train], permutationFromKey(key, 100), 30)).toThrow(RangeError);
+  });
+});
