@@ -6,13 +6,16 @@
  * contracts b: a single matmul, with no [B,60,784] intermediate.
  *
  * Sums reach the dot_general through transposes (the VJP of a matmul transposes its result), so a
- * reduce_sum of a single-use transpose is first rewritten as a transpose of a reduce_sum.
+ * reduce_sum of a single-use transpose is first rewritten as a transpose of a reduce_sum. They also reach it
+ * through slices (the VJP of concatenate slices its cotangent: the stitched net's alpha blocks are slices
+ * of one layer's gradient): when an array is only ever sliced and each slice only summed over the same
+ * untouched axes, the sum moves before the slices, where it is computed once for all of them.
  */
 import type { Eqn, Jaxpr, Var } from '../jaxpr.js';
 import { newVar, useCounts } from '../jaxpr.js';
 import { eliminateDeadCode } from './dead-code.js';
 import { reduceSumPrim } from '../../ops/reduce.js';
-import { transposePrim } from '../../ops/structural.js';
+import { slicePrim, transposePrim, type SliceParams } from '../../ops/structural.js';
 import { type DotGeneralParams, dotGeneralPrim } from '../../ops/dot.js';
 
 function producers(j: Jaxpr): Map<Var, Eqn> {
@@ -88,7 +91,67 @@ function contractSummedBatchAxes(j: Jaxpr): Jaxpr {
   return { ...j, eqns };
 }
 
+/** True when a slice leaves every axis in `axes` whole. */
+function keepsWhole(p: SliceParams, shape: readonly number[], axes: readonly number[]): boolean {
+  return axes.every((a) => p.start[a] === 0 && p.limit[a] === shape[a] && p.step[a] === 1);
+}
+
+/**
+ * reduce_sum(slice(y), axes) → slice(reduce_sum(y, axes)) when every reader of y is such a slice whose
+ * readers all sum over the same axes: then the one sum of y replaces all of them and costs no more.
+ */
+function sinkSumThroughSlices(j: Jaxpr): Jaxpr {
+  let current = j;
+  for (let round = 0; round < 8; round++) {
+    const prod = producers(current);
+    const readers = new Map<Var, Eqn[]>();
+    for (const e of current.eqns) for (const v of e.inputs) readers.set(v, [...(readers.get(v) ?? []), e]);
+    const outputs = new Set(current.outvars);
+    const sumAxes = (e: Eqn): string | null => (e.prim === reduceSumPrim ? JSON.stringify((e.params as { axes: number[] }).axes) : null);
+    const eligible = (y: Var, axesKey: string): boolean => {
+      const axes = JSON.parse(axesKey) as number[];
+      return (
+        !outputs.has(y) &&
+        (readers.get(y) ?? []).every(
+          (s) =>
+            s.prim === slicePrim &&
+            keepsWhole(s.params as SliceParams, y.aval.shape, axes) &&
+            !outputs.has(s.outs[0]!) &&
+            (readers.get(s.outs[0]!) ?? []).every((r) => sumAxes(r) === axesKey),
+        )
+      );
+    };
+    const sums = new Map<Var, Var>(); // y -> its one reduce_sum
+    const eqns: Eqn[] = [];
+    let changed = false;
+    for (const e of current.eqns) {
+      const key = sumAxes(e);
+      const src = key !== null ? prod.get(e.inputs[0]!) : undefined;
+      if (!src || src.prim !== slicePrim || !eligible(src.inputs[0]!, key!)) {
+        eqns.push(e);
+        continue;
+      }
+      const y = src.inputs[0]!;
+      const { axes } = e.params as { axes: number[] };
+      let summed = sums.get(y);
+      if (!summed) {
+        summed = newVar(reduceSumPrim.abstractEval([y.aval], { axes }));
+        eqns.push({ prim: reduceSumPrim, params: { axes }, inputs: [y], outs: [summed] });
+        sums.set(y, summed);
+      }
+      const p = src.params as SliceParams;
+      const keep = (_: number, i: number): boolean => !axes.includes(i);
+      const params: SliceParams = { start: p.start.filter(keep), limit: p.limit.filter(keep), step: p.step.filter(keep) };
+      eqns.push({ prim: slicePrim, params, inputs: [summed], outs: e.outs });
+      changed = true;
+    }
+    current = eliminateDeadCode({ ...current, eqns });
+    if (!changed) break;
+  }
+  return current;
+}
+
 export function contractSummedBatch(j: Jaxpr): Jaxpr {
   // The rewritten-away producers must be gone before use counts are taken again.
-  return eliminateDeadCode(contractSummedBatchAxes(eliminateDeadCode(sinkSumThroughTranspose(j))));
+  return eliminateDeadCode(contractSummedBatchAxes(eliminateDeadCode(sinkSumThroughTranspose(sinkSumThroughSlices(j)))));
 }
