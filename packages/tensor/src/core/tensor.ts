@@ -122,6 +122,7 @@ export class ConcreteTensor extends Tensor {
   ) {
     super();
     this.shape = Object.freeze([...shape]);
+    concreteTensorHooks.onCreate?.(this);
   }
   concrete(): ConcreteTensor {
     return this;
@@ -131,6 +132,9 @@ export class ConcreteTensor extends Tensor {
     this.backend.dispose(this.handle);
   }
 }
+
+/** Called for every concrete tensor created (device.ts's `tidy` scopes use it to find the arrays to free). */
+export const concreteTensorHooks: { onCreate: ((t: ConcreteTensor) => void) | null } = { onCreate: null };
 
 /** Wrap (a copy of) host data as a concrete tensor on the default backend. */
 export function fromTypedArray(data: TypedArray, shape: Shape, dtype: DType = dtypeOfTypedArray(data)): Tensor {

@@ -155,6 +155,11 @@ export function evalPrimitive(prim: Primitive, args: readonly ConcreteTensor[], 
   return new EvalTrace(traceStack[0]!).processPrimitive(prim, [...args], params) as ConcreteTensor;
 }
 
+/** True while jit is staging a function (arrays made now, e.g. folded constants, belong to the compiled jaxpr). */
+export function isStaging(): boolean {
+  return dynamicTrace !== null;
+}
+
 /** True when no transformation is active (plain eager evaluation). */
 export function isEager(): boolean {
   return traceStack.length === 1 && dynamicTrace === null;
