@@ -25,11 +25,20 @@ import { isStaging } from './core/trace.js';
 import * as tree from './tree/index.js';
 import type { PyTree } from './tree/index.js';
 
+/**
+ * Where new arrays go: `'cpu'`, `'gpu'`, or `'auto'` (the GPU when it can run here, else the CPU).
+ * @example setDefaultBackend('auto');
+ */
 export type BackendChoice = 'cpu' | 'gpu' | 'auto';
 
+/**
+ * One backend as {@link devices} lists it (roughly JAX's `jax.Device`).
+ * @example devices()[0]   // { name: 'cpu', kind: 'cpu', available: true, description: 'JavaScript typed arrays on the host' }
+ */
 export interface DeviceInfo {
   /** The backend name, as `setDefaultBackend`/`devicePut` take it. */
   readonly name: string;
+  /** The kind of device (JAX's `device.platform`). */
   readonly kind: 'cpu' | 'gpu';
   /** Whether arrays can be placed on it here. */
   readonly available: boolean;
@@ -37,8 +46,14 @@ export interface DeviceInfo {
   readonly description: string;
 }
 
+/**
+ * The default backend and why it was chosen, as {@link backendInfo} and {@link setDefaultBackend} return it.
+ * @example backendInfo()   // { name: 'cpu', reason: 'the default' }
+ */
 export interface BackendInfo {
+  /** The default backend's name. */
   readonly name: string;
+  /** Why it is the default, e.g. `'auto: no gpu (...)'` or `'requested'`. */
   readonly reason: string;
 }
 
@@ -46,7 +61,10 @@ registerBackend(gpuBackend);
 
 let current: BackendInfo = { name: 'cpu', reason: 'the default' };
 
-/** Every backend, with whether it can run here. */
+/**
+ * Every backend, with whether it can run here (`jax.devices()`, for all platforms).
+ * @example devices().filter((d) => d.available).map((d) => d.name)   // ['cpu'] without a GL context
+ */
 export function devices(): DeviceInfo[] {
   return backendNames().map((name) => {
     if (name === 'gpu') {
@@ -57,12 +75,18 @@ export function devices(): DeviceInfo[] {
   });
 }
 
-/** The name of the backend new arrays go to. */
+/**
+ * The name of the backend new arrays go to (`jax.default_backend()`).
+ * @example defaultBackend()   // 'cpu'
+ */
 export function defaultBackend(): string {
   return current.name;
 }
 
-/** Which backend is the default and why (e.g. what 'auto' found). */
+/**
+ * Which backend is the default and why (e.g. what 'auto' found).
+ * @example console.log(backendInfo().reason);
+ */
 export function backendInfo(): BackendInfo {
   return current;
 }
@@ -70,6 +94,8 @@ export function backendInfo(): BackendInfo {
 /**
  * Set the backend that new arrays go to: 'cpu', 'gpu' (throws GpuUnavailableError saying what is missing
  * when there is no GL context), 'auto' (gpu when available, else cpu), or another registered backend's name.
+ * Like JAX's `jax_platform_name` / `jax.default_device`; returns the new {@link BackendInfo}.
+ * @example setDefaultBackend('auto').name   // 'gpu' or 'cpu'
  */
 export function setDefaultBackend(choice: BackendChoice | string): BackendInfo {
   let info: BackendInfo;
@@ -98,7 +124,11 @@ function resolveBackend(target: string | Backend): Backend {
   return getBackend(target === 'auto' ? (probeGpu().available ? 'gpu' : 'cpu') : target);
 }
 
-/** Copy every array in `x` (a tensor or a pytree of them) to `backend`; arrays already there are returned as is. */
+/**
+ * Copy every array in `x` (a tensor or a pytree of them) to `backend`; arrays already there are returned as is
+ * (`jax.device_put`).
+ * @example const onCpu = devicePut({ w: array([1, 2]) }, 'cpu');
+ */
 export function devicePut<T extends PyTree>(x: T, backend: string | Backend = defaultBackend()): T {
   const b = resolveBackend(backend);
   const put = (t: Tensor): Tensor => {
@@ -161,7 +191,10 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** Exempt an array from the enclosing `tidy` scopes (it is then freed by `dispose()` or the GC). */
+/**
+ * Exempt an array from the enclosing `tidy` scopes (it is then freed by `dispose()` or the GC), as `tf.keep`.
+ * @example tidy(() => { state.w = keep(state.w.mul(0.9)); });   // state.w outlives the scope
+ */
 export function keep<T extends Tensor>(x: T): T {
   if (x instanceof ConcreteTensor) {
     kept.add(x);
@@ -170,14 +203,26 @@ export function keep<T extends Tensor>(x: T): T {
   return x;
 }
 
-/** Dispose every concrete array in `x` (a tensor or a pytree). */
+/**
+ * Dispose every concrete array in `x` (a tensor or a pytree), as `tf.dispose` (JAX: `x.delete()`).
+ * @example dispose({ w: array([1, 2]), b: array([0]) });
+ */
 export function dispose(x: PyTree): void {
   const leaves = x instanceof Tensor ? [x] : tree.leaves(x as any);
   for (const t of leaves) if (t instanceof ConcreteTensor) t.dispose();
 }
 
-/** Live device buffers: the GPU backend's textures and their bytes (the CPU's arrays belong to the GC). */
-export function memory(): { gpuBuffers: number; gpuBytes: number } {
+/**
+ * Live device buffers: the GPU backend's textures and their bytes (the CPU's arrays belong to the GC), as
+ * `tf.memory()`.
+ * @example memory().gpuBuffers   // 0 while everything is on the CPU
+ */
+export function memory(): {
+  /** The number of live GPU textures. */
+  gpuBuffers: number;
+  /** Their total size in bytes. */
+  gpuBytes: number;
+} {
   const m = gpuMemory();
   return { gpuBuffers: m.buffers, gpuBytes: m.bytes };
 }

@@ -1,11 +1,18 @@
 /**
  * `@xs/tensor`: a JAX-like array library for TypeScript with its own reverse-mode autodiff.
  *
- * @example
- * import { array, grad, numpy as np, nn } from '@xs/tensor';
- * const loss = (w: Tensor, x: Tensor) => nn.sigmoid(x.matmul(w)).sum();
- * const g = grad(loss)(w, x);
+ * The top level holds the array type ({@link Tensor}, {@link array}), the transformations ({@link grad},
+ * {@link vmap}, {@link jit}, ...) and the creation functions; NumPy's names live in `numpy`, JAX's `lax`
+ * primitives in `lax`, activations and losses in `nn`, pytree utilities in `tree`, and keyed random numbers
+ * in `random`.
+ *
  * @packageDocumentation
+ * @example
+ * import { array, grad, numpy as np, nn, type Tensor } from '@xs/tensor';
+ * const loss = (w: Tensor, x: Tensor) => nn.sigmoid(x.matmul(w)).sum();
+ * const w = array([0.5, -0.5]);
+ * const x = array([[1, 2], [3, 4]]);
+ * const g = grad(loss)(w, x);
  */
 import './backends/cpu/index.js';
 import './ops/methods.js';
@@ -13,6 +20,7 @@ import './ops/methods.js';
 export { Tensor, ConcreteTensor, array, fromTypedArray } from './core/tensor.js';
 export type { NestedArray, ArrayLike } from './core/tensor.js';
 export type { DType, TypedArray } from './core/dtype.js';
+export type { Shape } from './core/shape.js';
 export { promoteTypes, DTYPES } from './core/dtype.js';
 export type { AbstractValue, Primitive } from './core/trace.js';
 export { bind } from './core/trace.js';
@@ -25,7 +33,7 @@ export { jit, makeJaxpr, evalJaxpr } from './transforms/jit.js';
 export type { JitOptions, JittedFunction, ClosedJaxpr } from './transforms/jit.js';
 export type { Jaxpr, Eqn, Var } from './ir/jaxpr.js';
 export type { PyTree, TreeDef } from './tree/index.js';
-export type { Backend, Kernel } from './backends/backend.js';
+export type { Backend, Kernel, KernelInput, KernelOutput, FusedKernel } from './backends/backend.js';
 export { backendNames, getBackend } from './backends/backend.js';
 export { devices, defaultBackend, setDefaultBackend, backendInfo, devicePut, tidy, keep, dispose, memory, GpuUnavailableError } from './device.js';
 export type { BackendChoice, DeviceInfo, BackendInfo } from './device.js';

@@ -8,14 +8,19 @@ import type { Jaxpr } from '../ir/jaxpr.js';
 
 /** A concrete operand as a kernel sees it: its storage, shape and dtype. */
 export interface KernelInput<H = unknown> {
+  /** The operand's buffer on the backend. */
   readonly handle: H;
+  /** The operand's shape. */
   readonly shape: readonly number[];
+  /** The operand's dtype. */
   readonly dtype: DType;
 }
 
 /** The output a kernel must produce (already validated by the primitive's shape rule). */
 export interface KernelOutput<H = unknown> {
+  /** The output's shape. */
   readonly shape: readonly number[];
+  /** The output's dtype. */
   readonly dtype: DType;
   /**
    * A buffer to write the result into instead of allocating one: jit's plan passes the same intermediate
@@ -30,17 +35,37 @@ export type Kernel<H = unknown> = (inputs: readonly KernelInput<H>[], params: an
 /** A compiled fused elementwise group: operands in, one buffer per group output out (written into `buffers[i]` when given). */
 export type FusedKernel<H = unknown> = (inputs: readonly KernelInput<H>[], buffers?: readonly (H | undefined)[]) => H[];
 
+/**
+ * A device backend (roughly JAX's platform/device, or a TensorFlow.js backend): buffers of type `H`, copies
+ * to and from the host, and one kernel per primitive. The backends are registered as `'cpu'` and `'gpu'`.
+ * @example
+ * const cpu = getBackend('cpu');
+ * cpu.download(cpu.upload(Float32Array.of(1, 2), 'float32'), 'float32', 2);   // Float32Array [1, 2]
+ */
 export interface Backend<H = unknown> {
+  /** The name the backend is registered under, e.g. `'cpu'`. */
   readonly name: string;
-  /** Copy host data into a new device buffer. The typed array's type matches `dtype`. */
+  /**
+   * Copy host data into a new device buffer. The typed array's type matches `dtype`.
+   * @example const h = getBackend().upload(Float32Array.of(1, 2), 'float32');
+   */
   upload(data: TypedArray, dtype: DType): H;
-  /** Copy a device buffer back to the host: a fresh typed array of `size` elements of `dtype`. */
+  /**
+   * Copy a device buffer back to the host: a fresh typed array of `size` elements of `dtype`.
+   * @example getBackend().download(h, 'float32', 2)   // Float32Array [1, 2]
+   */
   download(handle: H, dtype: DType, size: number): TypedArray;
-  /** Release a device buffer (a no-op where the garbage collector owns memory). */
+  /**
+   * Release a device buffer (a no-op where the garbage collector owns memory).
+   * @example getBackend().dispose(h);
+   */
   dispose(handle: H): void;
   /** The kernel for a primitive, by the primitive's name. */
   readonly kernels: ReadonlyMap<string, Kernel<H>>;
-  /** Compile a fused elementwise group (see ir/passes/fuse-elementwise.ts); without it, jit runs the group op by op. */
+  /**
+   * Compile a fused elementwise group (see ir/passes/fuse-elementwise.ts); without it, jit runs the group op by op.
+   * @example const kernel = getBackend().compileFused?.(group);   // group: a jaxpr of elementwise equations
+   */
   compileFused?(group: Jaxpr): FusedKernel<H>;
 }
 
@@ -51,6 +76,11 @@ export function registerBackend(backend: Backend<any>): void {
   backends.set(backend.name, backend);
 }
 
+/**
+ * The backend registered as `name`, by default the default backend (`'cpu'` unless `setDefaultBackend` changed
+ * it); throws, listing the registered ones, when there is none of that name (compare `jax.devices(backend)`).
+ * @example getBackend().name   // 'cpu'
+ */
 export function getBackend(name?: string): Backend<any> {
   const key = name ?? defaultName;
   const b = backends.get(key);
@@ -58,7 +88,10 @@ export function getBackend(name?: string): Backend<any> {
   return b;
 }
 
-/** Names of the registered backends. */
+/**
+ * Names of the registered backends.
+ * @example backendNames()   // ['cpu', 'gpu']
+ */
 export function backendNames(): string[] {
   return [...backends.keys()];
 }

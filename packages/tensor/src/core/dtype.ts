@@ -5,6 +5,10 @@
  * dtypes. A plain JS number is *weakly typed* (as in JAX): it takes the dtype of the array it meets, except
  * that a non-integer number meeting a `bool`/`int32` array promotes to `float32`, and an integer number meeting
  * a `bool` array gives `int32`.
+ *
+ * A `DType` names an element type as a string, like NumPy/JAX's `float32`, `float64`, `int32` and `bool`
+ * dtypes (there are no unsigned, 16-bit or complex types).
+ * @example array([1, 2], 'int32').dtype   // 'int32'
  */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 
@@ -60,7 +64,11 @@ export function dtypeOfTypedArray(a: ArrayBufferView): DType {
   throw new TypeError(`unsupported typed array ${a.constructor.name}; use Float32Array, Float64Array, Int32Array or Uint8Array`);
 }
 
-/** Promote two array dtypes: the larger in the chain bool < int32 < float32 < float64. */
+/**
+ * Promote two array dtypes: the larger in the chain bool < int32 < float32 < float64 (`jnp.promote_types` on
+ * these four types).
+ * @example promoteTypes('int32', 'float32')   // 'float32'
+ */
 export function promoteTypes(a: DType, b: DType): DType {
   return RANK[a] >= RANK[b] ? a : b;
 }

@@ -1,5 +1,9 @@
 /** Shape arithmetic shared by the primitives: sizes, strides, broadcasting and axis checks. */
 
+/**
+ * A shape: the size of each axis, outermost first (`x.shape` in NumPy/JAX); `[]` is a scalar's.
+ * @example const s: Shape = [2, 3];
+ */
 export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {

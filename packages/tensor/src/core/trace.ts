@@ -8,9 +8,14 @@ import type { DType } from './dtype.js';
 import { ConcreteTensor, Tensor } from './tensor.js';
 import { formatShape } from './shape.js';
 
-/** The shape and dtype of a value: all a tracer knows before evaluation. */
+/**
+ * The shape and dtype of a value: all a tracer knows before evaluation (JAX's `ShapedArray` /
+ * `jax.ShapeDtypeStruct`).
+ */
 export interface AbstractValue {
+  /** The size of each axis. */
   readonly shape: readonly number[];
+  /** The element type. */
   readonly dtype: DType;
 }
 
@@ -22,11 +27,34 @@ export interface AbstractValue {
  *   written with ops so that it is itself differentiable (higher-order gradients); `wanted[i]` is false
  *   when nobody needs input i's cotangent, so a costly rule (a matmul) may skip it and return null;
  * - `batch` (vmap) gives the batched output and its batch axis from batched inputs.
+ *
+ * The counterpart of `jax.core.Primitive` and its rules (differentiation is one VJP rule here, where JAX has
+ * JVP and transpose rules). `P` is the type of the static parameters. The primitives themselves are not
+ * exported; a jaxpr's equations expose them.
+ * @example
+ * const prim = makeJaxpr((x) => x.exp())(array([1])).jaxpr.eqns[0]!.prim;
+ * prim.name;   // 'exp'
  */
 export interface Primitive<P = any> {
+  /** The primitive's name, as printed in jaxprs and as its kernels are registered (e.g. `'dot_general'`). */
   readonly name: string;
+  /**
+   * The output's shape and dtype for inputs of these shapes and dtypes (JAX's abstract evaluation rule);
+   * throws an error naming the op when the inputs are invalid.
+   * @example prim.abstractEval([{ shape: [3], dtype: 'float32' }], {})   // { shape: [3], dtype: 'float32' }
+   */
   abstractEval(inputs: readonly AbstractValue[], params: P): AbstractValue;
+  /**
+   * The reverse-mode rule: the cotangent of each input from the output's cotangent (`null`: zero or not
+   * differentiable; also allowed where `wanted[i]` is false). Absent when the primitive has no derivative.
+   * @example prim.vjp!(ones([2]), [x], x.exp(), {}, [true])   // [exp(x)] for the `exp` primitive
+   */
   vjp?(cotangent: Tensor, inputs: readonly Tensor[], output: Tensor, params: P, wanted: readonly boolean[]): (Tensor | null)[];
+  /**
+   * The batching rule (`vmap`): the result for inputs batched along `dims` (`null`: not batched), with the
+   * output's batch axis. Absent when the primitive cannot be batched.
+   * @example prim.batch!([xs], [0], {})   // [exp(xs), 0] for the `exp` primitive
+   */
   batch?(args: readonly Tensor[], dims: readonly (number | null)[], params: P): [Tensor, number | null];
 }
 
@@ -139,7 +167,13 @@ function fullRaise(trace: Trace, value: Tensor): Tensor {
   throw new Error(`internal: cannot lift a tracer from level ${level} to level ${trace.main.level}`);
 }
 
-/** Apply a primitive to arguments: the single entry point of every op. */
+/**
+ * Apply a primitive to arguments: the single entry point of every op (JAX's `Primitive.bind`). The innermost
+ * active transformation among the arguments interprets it; eagerly, the backend's kernel runs.
+ * @example
+ * const exp = makeJaxpr((x) => x.exp())(array([1])).jaxpr.eqns[0]!.prim;
+ * bind(exp, [array([0, 1])]);   // [1, 2.71828]
+ */
 export function bind(prim: Primitive, args: readonly Tensor[], params: unknown = {}): Tensor {
   const trace = findTopTrace(args);
   const raised = args.map((a) => fullRaise(trace, a));

@@ -13,28 +13,51 @@ import type { DType } from '../core/dtype.js';
 import type { ConcreteTensor } from '../core/tensor.js';
 import type { AbstractValue, Primitive } from '../core/trace.js';
 
-/** A value in a jaxpr: defined once (by an input, a constant or an equation). */
+/**
+ * A value in a jaxpr: defined once (by an input, a constant or an equation), as JAX's `jax.core.Var`.
+ * @example makeJaxpr((x) => x.exp())(array([1, 2])).jaxpr.invars[0]!.aval   // { shape: [2], dtype: 'float32' }
+ */
 export class Var {
   constructor(
+    /** A number unique across all jaxprs (printed names are assigned per jaxpr). */
     readonly id: number,
+    /** The value's shape and dtype. */
     readonly aval: AbstractValue,
   ) {}
 }
 
-/** One primitive application: `outs = prim[params](inputs...)` (one output, except for fused groups). */
+/**
+ * One primitive application: `outs = prim[params](inputs...)` (one output, except for fused groups), as JAX's
+ * `JaxprEqn`.
+ * @example makeJaxpr((x) => x.exp())(array([1, 2])).jaxpr.eqns[0]!.prim.name   // 'exp'
+ */
 export interface Eqn {
+  /** The primitive applied. */
   readonly prim: Primitive;
+  /** Its static parameters (e.g. `{ axes: [0] }` for `reduce_sum`). */
   readonly params: unknown;
+  /** The variables it reads. */
   readonly inputs: readonly Var[];
+  /** The variables it defines. */
   readonly outs: readonly Var[];
 }
 
+/**
+ * A staged program in SSA form (JAX's `Jaxpr`): constants and inputs, a list of equations, and outputs.
+ * @example
+ * const { jaxpr } = makeJaxpr((x) => x.exp().sum())(array([1, 2]));
+ * jaxpr.eqns.map((e) => e.prim.name);   // ['exp', 'reduce_sum']
+ */
 export interface Jaxpr {
+  /** Variables bound to the constants the function closed over (bound before the inputs). */
   readonly constvars: readonly Var[];
   /** The constants' values, in `constvars` order. */
   readonly consts: readonly ConcreteTensor[];
+  /** The inputs: the flattened arguments' leaves, then any captured tracers. */
   readonly invars: readonly Var[];
+  /** The equations, in evaluation order. */
   readonly eqns: readonly Eqn[];
+  /** The outputs: the flattened result's leaves. */
   readonly outvars: readonly Var[];
 }
 

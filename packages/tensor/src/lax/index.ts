@@ -1,6 +1,7 @@
 /**
  * `lax`: the primitives' own wrappers, one per primitive, with JAX's `jax.lax` names where they exist. No
  * NumPy conveniences here: shapes and dtypes must already agree (binary ops still broadcast size-1 axes).
+ * @packageDocumentation
  * @example
  * lax.dotGeneral(x, w, [[1], [1]]);            // x · wᵀ
  * lax.broadcastInDim(b, [100, 60], [1]);       // bias to rows

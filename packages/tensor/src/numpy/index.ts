@@ -1,6 +1,14 @@
 /**
  * `np`: NumPy's names over xs. The primitives' wrappers are re-exported as they are; everything defined here
  * is composed from them, so it needs no kernel and no derivative rule of its own.
+ *
+ * The counterpart of `jax.numpy`, with camelCase names (`expand_dims` is `expandDims`, `var` is also
+ * `variance`) and NumPy broadcasting and dtype promotion.
+ * @packageDocumentation
+ * @example
+ * import { numpy as np } from '@xs/tensor';
+ * const x = np.arange(6).reshape(2, 3);
+ * np.mean(np.square(x), 1);   // [1.66667, 16.6667]
  */
 import type { DType } from '../core/dtype.js';
 import { broadcastShapes, formatShape, normalizeAxes, normalizeAxis } from '../core/shape.js';
@@ -23,9 +31,9 @@ export { matmul, dot, dotGeneral, tensordot, outer } from '../ops/dot.js';
 export { take, scatterAdd } from '../ops/indexing.js';
 export { array } from '../core/tensor.js';
 
-/** x². @example square(array([3])) // 9 */
+/** x², as `jnp.square`. @example square(array([3])) // 9 */
 export const square = (x: ArrayLike): Tensor => multiply(x, x);
-/** 1 / x. @example reciprocal(array([4])) // 0.25 */
+/** 1 / x, as `jnp.reciprocal`. @example reciprocal(array([4])) // 0.25 */
 export const reciprocal = (x: ArrayLike): Tensor => divide(1, x);
 /** Alias of `moveAxis` with NumPy's spelling. */
 export { moveAxis as moveaxis } from '../ops/structural.js';
@@ -44,7 +52,11 @@ export function std(x: Tensor, axis?: number | readonly number[] | null, keepdim
   return sqrt(variance(x, axis, keepdims, ddof));
 }
 
-/** log(sum(exp(x))) over `axis`, computed stably (the max is subtracted first, with no gradient through it). */
+/**
+ * log(sum(exp(x))) over `axis`, computed stably (the max is subtracted first, with no gradient through it), as
+ * `jax.scipy.special.logsumexp`.
+ * @example np.logsumexp(array([0, 0]))   // log(2) = 0.693147
+ */
 export function logsumexp(x: Tensor, axis?: number | readonly number[] | null, keepdims = false): Tensor {
   const axes = normalizeAxes(axis, x.ndim, 'logsumexp');
   const m = stopGradient(max(x, axes, true));
@@ -61,14 +73,14 @@ export function expandDims(x: Tensor, axis: number): Tensor {
   return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
 }
 
-/** Remove size-1 axes (all of them, or the given ones, which must have size 1). @example squeeze(x) */
+/** Remove size-1 axes (all of them, or the given ones, which must have size 1), as `numpy.squeeze`. @example squeeze(x) */
 export function squeeze(x: Tensor, axis?: number | readonly number[] | null): Tensor {
   const axes = axis === undefined || axis === null ? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0) : normalizeAxes(axis, x.ndim, 'squeeze');
   for (const a of axes) if (x.shape[a] !== 1) throw new RangeError(`squeeze: axis ${a} of shape ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
   return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
 }
 
-/** Flatten to 1-D (`numpy.ravel`). */
+/** Flatten to 1-D (`numpy.ravel`). @example np.ravel(array([[1, 2], [3, 4]]))   // [1, 2, 3, 4] */
 export const ravel = (x: Tensor): Tensor => reshape(x, [-1]);
 
 /** Join arrays along a new axis (`numpy.stack`). @example stack([a, b], 0) */
@@ -129,17 +141,26 @@ export function oneHot(labels: Tensor, numClasses: number, dtype: DType = 'float
   return astype(equal(reshape(labels, [...labels.shape, 1]), classes), dtype);
 }
 
-/** Elementwise |a - b| <= atol + rtol |b| (`numpy.isclose`), as a bool array. */
+/**
+ * Elementwise |a - b| <= atol + rtol |b| (`numpy.isclose`), as a bool array.
+ * @example np.isclose(array([1, 2]), array([1 + 1e-7, 2.1]))   // [true, false]
+ */
 export function isclose(a: ArrayLike, b: ArrayLike, rtol = 1e-5, atol = 1e-8): Tensor {
   return lessEqual(abs(subtract(a, b)), add(atol, multiply(rtol, abs(b))));
 }
 
-/** True when every element is close (`numpy.allclose`), as a JS boolean. */
+/**
+ * True when every element is close (`numpy.allclose`), as a JS boolean.
+ * @example np.allclose(array([0.1 + 0.2]), 0.3)   // true
+ */
 export function allclose(a: ArrayLike, b: ArrayLike, rtol = 1e-5, atol = 1e-8): boolean {
   return min(isclose(a, b, rtol, atol)).item() as boolean;
 }
 
-/** Broadcast arrays against each other (`numpy.broadcast_arrays`). */
+/**
+ * Broadcast arrays against each other (`numpy.broadcast_arrays`).
+ * @example const [a, b] = np.broadcastArrays(np.zeros([3, 1]), np.zeros([4]));   // both shape [3,4]
+ */
 export function broadcastArrays(...xs: Tensor[]): Tensor[] {
   const shape = broadcastShapes('broadcastArrays', ...xs.map((x) => x.shape));
   return xs.map((x) => broadcastTo(x, shape));

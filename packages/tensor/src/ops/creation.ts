@@ -10,7 +10,8 @@ function shapeArg(shape: number | readonly number[], where: string): number[] {
 }
 
 /**
- * An array of `shape` filled with `value`.
+ * An array of `shape` filled with `value` (`jnp.full`); the dtype defaults to `bool` for a boolean value,
+ * `float32` otherwise.
  * @example full([2, 3], 7)   // 2x3 float32 sevens
  */
 export function full(shape: number | readonly number[], value: number | boolean, dtype: DType = typeof value === 'boolean' ? 'bool' : 'float32'): Tensor {
@@ -20,22 +21,34 @@ export function full(shape: number | readonly number[], value: number | boolean,
   return broadcastInDim(scalar(value, dtype), s, []);
 }
 
-/** @example zeros([2, 2]) */
+/**
+ * An array of zeros of `shape` (`jnp.zeros`), float32 by default.
+ * @example zeros([2, 2])
+ */
 export function zeros(shape: number | readonly number[], dtype: DType = 'float32'): Tensor {
   return full(shape, 0, dtype);
 }
 
-/** @example ones([3]) */
+/**
+ * An array of ones of `shape` (`jnp.ones`), float32 by default.
+ * @example ones([3])
+ */
 export function ones(shape: number | readonly number[], dtype: DType = 'float32'): Tensor {
   return full(shape, 1, dtype);
 }
 
-/** Zeros with the dtype of `x` and its shape (or `shape`). */
+/**
+ * Zeros with the dtype of `x` and its shape (or `shape`), as `jnp.zeros_like`.
+ * @example zerosLike(array([1, 2], 'int32'))   // int32 [0, 0]
+ */
 export function zerosLike(x: Tensor, shape: readonly number[] = x.shape): Tensor {
   return full(shape, 0, x.dtype);
 }
 
-/** Ones with the dtype and shape of `x`. */
+/**
+ * Ones with the dtype and shape of `x` (`jnp.ones_like`).
+ * @example onesLike(array([[1, 2]]))   // float32 [[1, 1]]
+ */
 export function onesLike(x: Tensor): Tensor {
   return full(x.shape, 1, x.dtype);
 }
@@ -55,7 +68,10 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
   return fromTypedArray(data, [n], dtype);
 }
 
-/** `num` evenly spaced values from start to stop inclusive (`numpy.linspace`). */
+/**
+ * `num` evenly spaced values from start to stop inclusive (`numpy.linspace`).
+ * @example linspace(0, 1, 5)   // [0, 0.25, 0.5, 0.75, 1]
+ */
 export function linspace(start: number, stop: number, num = 50, dtype: DType = 'float32'): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new RangeError(`linspace: num must be a non-negative integer, got ${num}`);
   const data = allocate(dtype, num);

@@ -78,7 +78,10 @@ export const dotGeneralPrim: Primitive<DotGeneralParams> = {
   },
 };
 
-/** `lax.dot_general`: contract and batch the given axis pairs. Output: [batch, lhs free, rhs free]. */
+/**
+ * `lax.dot_general`: contract and batch the given axis pairs. Output: [batch, lhs free, rhs free].
+ * @example lax.dotGeneral(np.ones([100, 784]), np.ones([60, 784]), [[1], [1]]).shape   // [100, 60]
+ */
 export function dotGeneral(lhs: Tensor, rhs: Tensor, contract: [number[], number[]], batch: [number[], number[]] = [[], []]): Tensor {
   const [l, r] = promotePair(lhs, rhs, 'dot_general');
   return bind(dotGeneralPrim, [l, r], { contract, batch });
@@ -143,7 +146,10 @@ export function dot(a: Tensor, b: Tensor): Tensor {
   return bind(dotGeneralPrim, [l, r], { contract: [[la], [ra]], batch: [[], []] });
 }
 
-/** Sum products over the given axis pairs (`numpy.tensordot`); an integer n means the last n of a with the first n of b. */
+/**
+ * Sum products over the given axis pairs (`numpy.tensordot`); an integer n means the last n of a with the first n of b.
+ * @example np.tensordot(np.ones([2, 3, 4]), np.ones([3, 4, 5]), 2).shape   // [2, 5]
+ */
 export function tensordot(a: Tensor, b: Tensor, axes: number | [number[], number[]] = 2): Tensor {
   const [l, r] = promotePair(a, b, 'tensordot');
   const [la, ra] =
@@ -153,7 +159,10 @@ export function tensordot(a: Tensor, b: Tensor, axes: number | [number[], number
   return bind(dotGeneralPrim, [l, r], { contract: [la, ra], batch: [[], []] });
 }
 
-/** Outer product of two vectors (flattened first, as NumPy does). */
+/**
+ * Outer product of two vectors (flattened first, as NumPy does; `jnp.outer`).
+ * @example np.outer(array([1, 2]), array([3, 4, 5]))   // [[3, 4, 5], [6, 8, 10]]
+ */
 export function outer(a: Tensor, b: Tensor): Tensor {
   return dotGeneral(reshape(a, [-1]), reshape(b, [-1]), [[], []]);
 }

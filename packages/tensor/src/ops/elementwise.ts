@@ -57,37 +57,37 @@ function numericArg(x: ArrayLike, where: string): Tensor {
   return t.dtype === 'bool' ? astype(t, 'int32') : t;
 }
 
-/** @example negative(array([1, -2])) */
+/** Elementwise -x (`jnp.negative`). @example negative(array([1, -2])) // [-1, 2] */
 export const negative = (x: ArrayLike): Tensor => bind(negPrim, [numericArg(x, 'negative')]);
-/** @example exp(array([0, 1])) */
+/** Elementwise e^x (`jnp.exp`); ints and bools compute in float32. @example exp(array([0, 1])) */
 export const exp = (x: ArrayLike): Tensor => bind(expPrim, [floating(x, 'exp')]);
-/** Natural logarithm. @example log(array([1, Math.E])) */
+/** Natural logarithm (`jnp.log`). @example log(array([1, Math.E])) */
 export const log = (x: ArrayLike): Tensor => bind(logPrim, [floating(x, 'log')]);
-/** log(1 + x), accurate near 0. @example log1p(array([1e-8])) */
+/** log(1 + x), accurate near 0 (`jnp.log1p`). @example log1p(array([1e-8])) */
 export const log1p = (x: ArrayLike): Tensor => bind(log1pPrim, [floating(x, 'log1p')]);
-/** exp(x) - 1, accurate near 0. @example expm1(array([1e-8])) */
+/** exp(x) - 1, accurate near 0 (`jnp.expm1`). @example expm1(array([1e-8])) */
 export const expm1 = (x: ArrayLike): Tensor => bind(expm1Prim, [floating(x, 'expm1')]);
-/** @example sin(array([0])) */
+/** Elementwise sine, in radians (`jnp.sin`). @example sin(array([0])) */
 export const sin = (x: ArrayLike): Tensor => bind(sinPrim, [floating(x, 'sin')]);
-/** @example cos(array([0])) */
+/** Elementwise cosine, in radians (`jnp.cos`). @example cos(array([0])) */
 export const cos = (x: ArrayLike): Tensor => bind(cosPrim, [floating(x, 'cos')]);
-/** @example tanh(array([0.5])) */
+/** Elementwise hyperbolic tangent (`jnp.tanh`). @example tanh(array([0.5])) */
 export const tanh = (x: ArrayLike): Tensor => bind(tanhPrim, [floating(x, 'tanh')]);
-/** The logistic sigmoid 1 / (1 + e^-x), computed stably. @example logistic(array([0])) // 0.5 */
+/** The logistic sigmoid 1 / (1 + e^-x), computed stably (`lax.logistic`, `jax.nn.sigmoid`). @example logistic(array([0])) // 0.5 */
 export const logistic = (x: ArrayLike): Tensor => bind(logisticPrim, [floating(x, 'logistic')]);
-/** @example sqrt(array([4])) */
+/** Elementwise square root (`jnp.sqrt`). @example sqrt(array([4])) */
 export const sqrt = (x: ArrayLike): Tensor => bind(sqrtPrim, [floating(x, 'sqrt')]);
-/** @example abs(array([-1, 2])) */
+/** Elementwise absolute value (`jnp.abs`). @example abs(array([-1, 2])) */
 export const abs = (x: ArrayLike): Tensor => bind(absPrim, [numericArg(x, 'abs')]);
-/** -1, 0 or 1 by the sign of each element. @example sign(array([-3, 0, 2])) */
+/** -1, 0 or 1 by the sign of each element (`jnp.sign`). @example sign(array([-3, 0, 2])) */
 export const sign = (x: ArrayLike): Tensor => bind(signPrim, [numericArg(x, 'sign')]);
-/** @example floor(array([1.5])) */
+/** Round down to an integer value (`jnp.floor`). @example floor(array([1.5])) */
 export const floor = (x: ArrayLike): Tensor => bind(floorPrim, [floating(x, 'floor')]);
-/** @example ceil(array([1.5])) */
+/** Round up to an integer value (`jnp.ceil`). @example ceil(array([1.5])) */
 export const ceil = (x: ArrayLike): Tensor => bind(ceilPrim, [floating(x, 'ceil')]);
-/** Round half to even (NumPy's rule). @example round(array([0.5, 1.5])) // [0, 2] */
+/** Round half to even (NumPy's rule, `jnp.round`). @example round(array([0.5, 1.5])) // [0, 2] */
 export const round = (x: ArrayLike): Tensor => bind(roundPrim, [floating(x, 'round')]);
-/** Logical not of a bool array (bitwise not of int32). @example logicalNot(array([true])) */
+/** Logical not of a bool array (`jnp.logical_not`); bitwise not of int32 (`jnp.invert`). @example logicalNot(array([true])) */
 export const logicalNot = (x: Tensor): Tensor => bind(notPrim, [x]);
 
 // ---------------------------------------------------------------- binary
@@ -193,39 +193,42 @@ function alignRanks(ts: readonly Tensor[], where: string): Tensor[] {
 const asNumeric = (d: DType): DType => (d === 'bool' ? 'int32' : d);
 const asFloat = (d: DType): DType => (isFloat(d) ? d : 'float32');
 
-/** Elementwise x + y with broadcasting. @example add(array([1, 2]), 10) */
+/** Elementwise x + y with broadcasting (`jnp.add`). @example add(array([1, 2]), 10) */
 export const add = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(addPrim, 'add', [x, y], asNumeric);
-/** @example subtract(array([3]), 1) */
+/** Elementwise x - y with broadcasting (`jnp.subtract`). @example subtract(array([3]), 1) */
 export const subtract = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(subPrim, 'subtract', [x, y], asNumeric);
-/** @example multiply(array([1, 2]), array([[3], [4]])) */
+/** Elementwise x * y with broadcasting (`jnp.multiply`). @example multiply(array([1, 2]), array([[3], [4]])) */
 export const multiply = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(mulPrim, 'multiply', [x, y], asNumeric);
-/** True division: ints promote to float32 (NumPy's `true_divide`). @example divide(array([1]), 4) */
+/** True division: ints promote to float32 (NumPy's `true_divide`, `jnp.divide`). @example divide(array([1]), 4) */
 export const divide = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(divPrim, 'divide', [x, y], asFloat);
-/** Integer division rounding toward zero for int32, true division otherwise (`lax.div`). */
+/**
+ * Integer division rounding toward zero for int32, true division otherwise (`lax.div`).
+ * @example np.truncDivide(array([7, -7], 'int32'), 2)   // int32 [3, -3]
+ */
 export const truncDivide = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(divPrim, 'truncDivide', [x, y], asNumeric);
-/** x ** y (floats). @example power(array([2]), 3) */
+/** x ** y (floats; `jnp.power`). @example power(array([2]), 3) */
 export const power = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(powPrim, 'power', [x, y], asFloat);
-/** Elementwise maximum (NaN propagates). @example maximum(array([1, 5]), 3) */
+/** Elementwise maximum (NaN propagates; `jnp.maximum`). @example maximum(array([1, 5]), 3) */
 export const maximum = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(maxPrim, 'maximum', [x, y], asNumeric);
-/** Elementwise minimum (NaN propagates). @example minimum(array([1, 5]), 3) */
+/** Elementwise minimum (NaN propagates; `jnp.minimum`). @example minimum(array([1, 5]), 3) */
 export const minimum = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(minPrim, 'minimum', [x, y], asNumeric);
-/** The angle of (x, y): atan2(y, x). @example arctan2(array([1]), array([1])) */
+/** The angle of (x, y): atan2(y, x) (`jnp.arctan2`). @example arctan2(array([1]), array([1])) */
 export const arctan2 = (y: ArrayLike, x: ArrayLike): Tensor => applyElementwise(atan2Prim, 'arctan2', [y, x], asFloat);
-/** @example logicalAnd(a.greater(0), a.less(1)) */
+/** Elementwise AND of bool arrays (`jnp.logical_and`). @example logicalAnd(a.greater(0), a.less(1)) */
 export const logicalAnd = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(andPrim, 'logicalAnd', [x, y], () => 'bool');
-/** @example logicalOr(a.less(0), a.greater(1)) */
+/** Elementwise OR of bool arrays (`jnp.logical_or`). @example logicalOr(a.less(0), a.greater(1)) */
 export const logicalOr = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(orPrim, 'logicalOr', [x, y], () => 'bool');
-/** @example equal(array([1, 2]), 2) // [false, true] */
+/** Elementwise x == y as a bool array (`jnp.equal`). @example equal(array([1, 2]), 2) // [false, true] */
 export const equal = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(eqPrim, 'equal', [x, y]);
-/** @example notEqual(array([1, 2]), 2) */
+/** Elementwise x != y as a bool array (`jnp.not_equal`). @example notEqual(array([1, 2]), 2) */
 export const notEqual = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(nePrim, 'notEqual', [x, y]);
-/** @example less(array([1, 2]), 2) */
+/** Elementwise x < y as a bool array (`jnp.less`). @example less(array([1, 2]), 2) */
 export const less = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(ltPrim, 'less', [x, y]);
-/** @example lessEqual(array([1, 2]), 2) */
+/** Elementwise x <= y as a bool array (`jnp.less_equal`). @example lessEqual(array([1, 2]), 2) */
 export const lessEqual = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(lePrim, 'lessEqual', [x, y]);
-/** @example greater(array([1, 2]), 1) */
+/** Elementwise x > y as a bool array (`jnp.greater`). @example greater(array([1, 2]), 1) */
 export const greater = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(gtPrim, 'greater', [x, y]);
-/** @example greaterEqual(array([1, 2]), 2) */
+/** Elementwise x >= y as a bool array (`jnp.greater_equal`). @example greaterEqual(array([1, 2]), 2) */
 export const greaterEqual = (x: ArrayLike, y: ArrayLike): Tensor => applyElementwise(gePrim, 'greaterEqual', [x, y]);
 
 // ---------------------------------------------------------------- select
@@ -244,7 +247,10 @@ export const selectPrim: Primitive<Record<string, never>> = {
   batch: (args, dims) => batchElementwise(selectPrim, args, dims, {}),
 };
 
-/** `lax.select` on tensors (no promotion). */
+/**
+ * `lax.select` on tensors (no promotion): `x` where `cond` is true, else `y`.
+ * @example lax.select(array([true, false]), array([1, 2]), array([3, 4]))   // [1, 4]
+ */
 export function select(cond: Tensor, x: Tensor, y: Tensor): Tensor {
   return where(cond, x, y);
 }

@@ -91,7 +91,8 @@ export const scatterAddPrim: Primitive<{ axis: number }> = {
 };
 
 /**
- * Take elements along an axis by integer indices (`numpy.take`); negative indices count from the end.
+ * Take elements along an axis by integer indices (`numpy.take`; exported by `lax` as `gather`); negative
+ * indices count from the end.
  * @example take(array([10, 20, 30]), array([2, 0], 'int32'))   // [30, 10]
  */
 export function take(x: Tensor, indices: Tensor, axis = 0): Tensor {
@@ -99,7 +100,11 @@ export function take(x: Tensor, indices: Tensor, axis = 0): Tensor {
   return bind(gatherPrim, [x, indices], { axis: a });
 }
 
-/** Add `updates` into a copy of `x` at `indices` along `axis` (repeated indices accumulate). */
+/**
+ * Add `updates` into a copy of `x` at `indices` along `axis` (repeated indices accumulate), as JAX's
+ * `x.at[indices].add(updates)`; the transpose of {@link take}.
+ * @example np.scatterAdd(np.zeros([3]), array([0, 2, 0], 'int32'), array([1, 2, 3]))   // [4, 0, 2]
+ */
 export function scatterAdd(x: Tensor, indices: Tensor, updates: Tensor, axis = 0): Tensor {
   const a = normalizeAxis(axis, x.ndim, 'scatterAdd');
   return bind(scatterAddPrim, [x, indices, updates], { axis: a });

@@ -47,7 +47,10 @@ export const argmaxPrim: Primitive<{ axis: number }> = {
   batch: ([x], [d], { axis }) => [bind(argmaxPrim, [moveAxis(x!, d!, 0)], { axis: axis + 1 }), 0],
 };
 
-/** `lax.reduce_sum`: sum over already-normalised axes. */
+/**
+ * `lax.reduce_sum`: sum over already-normalised axes (non-negative, no keepdims, no dtype change).
+ * @example lax.reduceSum(array([[1, 2], [3, 4]]), [0])   // [4, 6]
+ */
 export function reduceSum(x: Tensor, axes: readonly number[]): Tensor {
   if (axes.length === 0) return x;
   return bind(reduceSumPrim, [x], { axes: [...axes].sort((a, b) => a - b) });
@@ -58,7 +61,7 @@ function keep(y: Tensor, x: Tensor, axes: readonly number[], keepdims: boolean):
 }
 
 /**
- * Sum over `axis` (all axes by default). Bools and ints sum as int32.
+ * Sum over `axis` (all axes by default), as `jnp.sum`. Bools and ints sum as int32.
  * @example sum(x, 1, true)
  */
 export function sum(x: Tensor, axis?: number | readonly number[] | null, keepdims = false): Tensor {
@@ -67,7 +70,10 @@ export function sum(x: Tensor, axis?: number | readonly number[] | null, keepdim
   return keep(reduceSum(xs, axes), x, axes, keepdims);
 }
 
-/** Maximum over `axis` (all axes by default). */
+/**
+ * Maximum over `axis` (all axes by default), as `jnp.max`.
+ * @example np.max(array([[1, 5], [3, 4]]), 0)   // [3, 5]
+ */
 export function max(x: Tensor, axis?: number | readonly number[] | null, keepdims = false): Tensor {
   const axes = normalizeAxes(axis, x.ndim, 'max');
   if (axes.some((a) => x.shape[a] === 0)) throw new RangeError(`max: zero-size reduction over axis of shape ${formatShape(x.shape)} has no identity`);
@@ -75,7 +81,10 @@ export function max(x: Tensor, axis?: number | readonly number[] | null, keepdim
   return keep(y, x, axes, keepdims);
 }
 
-/** Minimum over `axis` (all axes by default). */
+/**
+ * Minimum over `axis` (all axes by default), as `jnp.min`.
+ * @example np.min(array([[1, 5], [3, 4]]), 1, true)   // [[1], [3]]
+ */
 export function min(x: Tensor, axis?: number | readonly number[] | null, keepdims = false): Tensor {
   if (x.dtype === 'bool') return astype(negative(max(negative(astype(x, 'int32')), axis, keepdims)), 'bool');
   // Bitwise not (-x - 1) reverses int32 order without overflow; negation maps -2^31 to itself.
@@ -83,7 +92,10 @@ export function min(x: Tensor, axis?: number | readonly number[] | null, keepdim
   return negative(max(negative(x), axis, keepdims));
 }
 
-/** Index of the first maximum along `axis` (of the flattened array when omitted), as int32. */
+/**
+ * Index of the first maximum along `axis` (of the flattened array when omitted), as int32 (`jnp.argmax`).
+ * @example np.argmax(array([[1, 5], [3, 4]]))   // 1 (int32, 0-d)
+ */
 export function argmax(x: Tensor, axis?: number | null): Tensor {
   if (axis === undefined || axis === null) return argmax(reshape(x, [-1]), 0);
   const a = normalizeAxis(axis, x.ndim, 'argmax');
@@ -91,7 +103,10 @@ export function argmax(x: Tensor, axis?: number | null): Tensor {
   return bind(argmaxPrim, [x], { axis: a });
 }
 
-/** Index of the first minimum along `axis`, as int32. */
+/**
+ * Index of the first minimum along `axis` (of the flattened array when omitted), as int32 (`jnp.argmin`).
+ * @example np.argmin(array([[1, 5], [3, 0]]), 1)   // int32 [0, 1]
+ */
 export function argmin(x: Tensor, axis?: number | null): Tensor {
   if (axis !== undefined && axis !== null) normalizeAxis(axis, x.ndim, 'argmin');
   // Flip the order (bitwise not for int32: negation overflows at -2^31), then take the first maximum.
@@ -99,7 +114,10 @@ export function argmin(x: Tensor, axis?: number | null): Tensor {
   return argmax(flipped, axis);
 }
 
-/** Mean over `axis` (all axes by default); ints and bools average as float32. */
+/**
+ * Mean over `axis` (all axes by default), as `jnp.mean`; ints and bools average as float32.
+ * @example np.mean(array([[1, 2], [3, 4]]), 0)   // [2, 3]
+ */
 export function mean(x: Tensor, axis?: number | readonly number[] | null, keepdims = false): Tensor {
   const axes = normalizeAxes(axis, x.ndim, 'mean');
   const xf = x.dtype === 'float64' || x.dtype === 'float32' ? x : astype(x, 'float32');

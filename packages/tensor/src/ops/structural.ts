@@ -22,7 +22,10 @@ export const reshapePrim: Primitive<{ shape: number[] }> = {
   batch: ([x], [d], { shape }) => [reshape(moveAxis(x!, d!, 0), [x!.shape[d!]!, ...shape]), 0],
 };
 
-/** Reshape to `shape`; one entry may be -1 (inferred). */
+/**
+ * Reshape to `shape`; one entry may be -1 (inferred). `jnp.reshape` (also `lax.reshape`).
+ * @example np.reshape(np.arange(6), [2, -1])   // shape [2,3]
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const where = 'reshape';
   const infer = shape.indexOf(-1);
@@ -57,7 +60,11 @@ export function inversePermutation(perm: readonly number[]): number[] {
   return inv;
 }
 
-/** Permute axes (`numpy.transpose`): output axis i is input axis perm[i]; reverses all axes by default. */
+/**
+ * Permute axes (`numpy.transpose`, `lax.transpose`): output axis i is input axis perm[i]; reverses all axes by
+ * default.
+ * @example np.transpose(np.zeros([2, 3, 4]), [2, 0, 1]).shape   // [4, 2, 3]
+ */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const n = x.ndim;
   const p = perm ? perm.map((a) => normalizeAxis(a, n, 'transpose')) : Array.from({ length: n }, (_, i) => n - 1 - i);
@@ -68,7 +75,10 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   return bind(transposePrim, [x], { perm: p });
 }
 
-/** Move one axis to a new position (`numpy.moveaxis`). */
+/**
+ * Move one axis to a new position (`numpy.moveaxis`).
+ * @example np.moveAxis(np.zeros([2, 3, 4]), 0, -1).shape   // [3, 4, 2]
+ */
 export function moveAxis(x: Tensor, source: number, destination: number): Tensor {
   const s = normalizeAxis(source, x.ndim, 'moveaxis');
   const d = normalizeAxis(destination, x.ndim, 'moveaxis');
@@ -102,13 +112,19 @@ export const broadcastInDimPrim: Primitive<{ shape: number[]; dims: number[] }> 
   ],
 };
 
-/** JAX's `lax.broadcast_in_dim`: operand axis i becomes output axis dims[i]. */
+/**
+ * JAX's `lax.broadcast_in_dim`: operand axis i becomes output axis dims[i].
+ * @example lax.broadcastInDim(array([1, 2]), [3, 2], [1])   // [[1, 2], [1, 2], [1, 2]]
+ */
 export function broadcastInDim(x: Tensor, shape: readonly number[], dims: readonly number[]): Tensor {
   if (shapesEqual(x.shape, shape)) return x;
   return bind(broadcastInDimPrim, [x], { shape: [...shape], dims: [...dims] });
 }
 
-/** Broadcast to `shape` with NumPy's rules (trailing axes aligned). */
+/**
+ * Broadcast to `shape` with NumPy's rules (trailing axes aligned), as `jnp.broadcast_to`.
+ * @example np.broadcastTo(array([1, 2]), [3, 2])   // [[1, 2], [1, 2], [1, 2]]
+ */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   assertValidShape(shape as number[], 'broadcastTo');
   const target = broadcastShapes('broadcastTo', x.shape, shape);
@@ -174,7 +190,10 @@ function interleaveZeros(x: Tensor, axis: number, step: number): Tensor {
   return slice(merged, merged.shape.map(() => 0), limit);
 }
 
-/** `lax.slice`: elements start[i] <= j < limit[i] with stride step[i] on each axis. */
+/**
+ * `lax.slice`: elements start[i] <= j < limit[i] with stride step[i] on each axis (NumPy's `x[start:limit:step]`).
+ * @example lax.slice(np.arange(10), [1], [8], [3])   // [1, 4, 7]
+ */
 export function slice(x: Tensor, start: readonly number[], limit: readonly number[], step?: readonly number[]): Tensor {
   if (start.length !== x.ndim || limit.length !== x.ndim || (step && step.length !== x.ndim)) {
     throw new RangeError(`slice: start/limit/step must have one entry per axis of an array of shape ${formatShape(x.shape)}`);
@@ -202,7 +221,11 @@ export const padPrim: Primitive<PadParams> = {
   batch: ([x], [d], { lo, hi, value }) => [pad(moveAxis(x!, d!, 0), [0, ...lo], [0, ...hi], value), 0],
 };
 
-/** Pad each axis with `lo[i]` elements before and `hi[i]` after, all equal to `value`. */
+/**
+ * Pad each axis with `lo[i]` elements before and `hi[i]` after, all equal to `value` (`lax.pad` without
+ * interior padding; `jnp.pad` with a constant).
+ * @example lax.pad(array([1, 2]), [1], [2], 0)   // [0, 1, 2, 0, 0]
+ */
 export function pad(x: Tensor, lo: readonly number[], hi: readonly number[], value = 0): Tensor {
   if (lo.every((v) => v === 0) && hi.every((v) => v === 0)) return x;
   return bind(padPrim, [x], { lo: [...lo], hi: [...hi], value });
@@ -243,7 +266,10 @@ export const concatenatePrim: Primitive<{ axis: number }> = {
   },
 };
 
-/** Join arrays along an existing axis (`numpy.concatenate`). Dtypes must match. */
+/**
+ * Join arrays along an existing axis (`numpy.concatenate`, `lax.concatenate`). Dtypes must match.
+ * @example np.concatenate([array([1, 2]), array([3])])   // [1, 2, 3]
+ */
 export function concatenate(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new RangeError('concatenate: need at least one array');
   const a = normalizeAxis(axis, xs[0]!.ndim, 'concatenate');
@@ -259,7 +285,11 @@ export const convertPrim: Primitive<{ dtype: DType }> = {
   batch: ([x], [d], params) => [bind(convertPrim, [x!], params), d!],
 };
 
-/** Cast to another dtype (float→int truncates toward zero; anything→bool is `x != 0`). */
+/**
+ * Cast to another dtype (float→int truncates toward zero; anything→bool is `x != 0`): `x.astype(dtype)`,
+ * `lax.convert_element_type` (exported as `lax.convertElementType`).
+ * @example np.astype(array([1.5, 0]), 'bool')   // [true, false]
+ */
 export function astype(x: Tensor, dtype: DType): Tensor {
   assertDType(dtype, 'astype');
   return x.dtype === dtype ? x : bind(convertPrim, [x], { dtype });
@@ -273,7 +303,10 @@ export const stopGradientPrim: Primitive<Record<string, never>> = {
   batch: ([x], [d]) => [stopGradient(x!), d!],
 };
 
-/** The identity, with a zero gradient: gradients do not flow through. */
+/**
+ * The identity, with a zero gradient: gradients do not flow through (`jax.lax.stop_gradient`).
+ * @example grad((x) => np.stopGradient(x).mul(x).sum())(array([3]))   // [3], not [6]
+ */
 export function stopGradient(x: Tensor): Tensor {
   return bind(stopGradientPrim, [x], {});
 }

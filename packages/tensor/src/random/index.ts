@@ -40,13 +40,13 @@
  * value), so inside `vmap` or `jit` a key must be a concrete array closed over from outside the transformation
  * (a traced key is an error naming the sampler); the samples then enter the traced function as constants.
  *
+ * @packageDocumentation
  * @example
- * import * as random from './random/index.js';
+ * import { random } from '@xs/tensor';
  * const key = random.key(0);
  * const [k1, k2] = random.splitKeys(key);
  * const x = random.normal(k1, [3, 4]);             // float32, shape [3,4]
  * const i = random.randint(k2, [5], 0, 10);         // int32 in [0, 10)
- * @packageDocumentation
  */
 import { Tensor, fromTypedArray } from '../core/tensor.js';
 import { stridesOf } from '../core/shape.js';
@@ -266,7 +266,8 @@ export function foldIn(key: Tensor, data: number): Tensor {
 export const fold_in = foldIn;
 
 /**
- * The uint32 words of a key or an array of keys (any int32 array whose last axis has length 2), row-major.
+ * The uint32 words of a key or an array of keys (any int32 array whose last axis has length 2), row-major, as
+ * JAX's `jax.random.key_data`.
  *
  * @example
  * Array.from(keyData(split(key(0))));   // [4146024105, 967050713, 2718843009, 1272950319]

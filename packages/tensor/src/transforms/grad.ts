@@ -189,13 +189,17 @@ function linearize(f: (...args: any[]) => any, primals: readonly PyTree[], hasAu
  * @example
  * const [y, pullback] = vjp((x) => x.mul(x), array([3]));
  * pullback(array([1]));   // [ array([6]) ]
+ * @typeParam F - The type of `f`; the primal output has type `ReturnType<F>`.
  */
 export function vjp<F extends (...args: any[]) => any>(f: F, ...primals: PyTree[]): [ReturnType<F>, (cotangent: PyTree) => PyTree[]] {
   const lin = linearize(f, primals, false, 'vjp');
   return [lin.out as ReturnType<F>, (ct: PyTree) => pullbackTree(lin, ct)];
 }
 
-/** `vjp` for a function returning `[output, aux]`: returns `[output, pullback, aux]`. */
+/**
+ * `vjp` for a function returning `[output, aux]`: returns `[output, pullback, aux]` (`jax.vjp(..., has_aux=True)`).
+ * @example const [y, pullback, aux] = vjpWithAux((x) => [x.mul(x), x.sum()], array([3]));
+ */
 export function vjpWithAux(f: (...args: any[]) => [PyTree, PyTree], ...primals: PyTree[]): [PyTree, (cotangent: PyTree) => PyTree[], PyTree] {
   const lin = linearize(f, primals, true, 'vjp');
   return [lin.out, (ct: PyTree) => pullbackTree(lin, ct), lin.aux as PyTree];
@@ -210,7 +214,7 @@ function pullbackTree(lin: Linearized, ct: PyTree): PyTree[] {
 export interface GradOptions {
   /** Which positional arguments to differentiate: one index (the gradient has that argument's structure) or a list (a list of gradients). Default 0. */
   argnums?: number | readonly number[];
-  /** f returns `[loss, aux]`; aux is passed through undifferentiated. */
+  /** f returns `[loss, aux]`; aux is passed through undifferentiated (JAX's `has_aux`). */
   hasAux?: boolean;
 }
 

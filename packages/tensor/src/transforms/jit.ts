@@ -94,15 +94,25 @@ class JaxprTrace extends Trace {
   }
 }
 
-/** A staged function: its jaxpr and the structure of its outputs. */
+/**
+ * A staged function: its jaxpr and the structure of its outputs (like JAX's `ClosedJaxpr`, whose constants
+ * live in `jaxpr.consts` here). {@link makeJaxpr} and {@link JittedFunction.lower} return one.
+ * @example makeJaxpr((x) => x.exp())(array([1, 2])).jaxpr.eqns.length   // 1
+ */
 export interface ClosedJaxpr {
+  /** The program: constants, inputs, equations and outputs. */
   jaxpr: Jaxpr;
+  /** The pytree structure of the function's outputs (the jaxpr's `outvars` are its leaves). */
   outDef: TreeDef;
   /**
    * Tracers of enclosing transformations the function closed over; the jaxpr's last invars stand for them
    * (empty unless the function was staged inside grad/vmap/jit and read one of their values from a closure).
    */
   captured?: readonly Tensor[];
+  /**
+   * The jaxpr printed as JAX prints one: `{ lambda ; a:f32[2]. let b:f32[2] = exp a in (b) }`.
+   * @example console.log(makeJaxpr((x) => x.exp())(array([1, 2])).toString());
+   */
   toString(): string;
 }
 
@@ -135,7 +145,13 @@ function stage(f: (...args: any[]) => any, leaves: readonly AbstractValue[], inD
   );
 }
 
-/** Evaluate a jaxpr by binding its primitives: under an outer transformation this replays it through that transformation. */
+/**
+ * Evaluate a jaxpr by binding its primitives: under an outer transformation this replays it through that
+ * transformation (`jax.core.eval_jaxpr`). `args` are the values of its `invars`, in order.
+ * @example
+ * const { jaxpr } = makeJaxpr((x) => x.mul(2))(array([1]));
+ * evalJaxpr(jaxpr, [array([3])]);   // [array([6])]
+ */
 export function evalJaxpr(jaxpr: Jaxpr, args: readonly Tensor[]): Tensor[] {
   const env = new Map<Var, Tensor>();
   jaxpr.constvars.forEach((v, i) => env.set(v, jaxpr.consts[i]!));
@@ -154,7 +170,10 @@ export function evalJaxpr(jaxpr: Jaxpr, args: readonly Tensor[]): Tensor[] {
 
 /** Options of `jit` and `makeJaxpr`. */
 export interface JitOptions {
-  /** Positional arguments that are compile-time values (part of the cache key, not traced). */
+  /**
+   * Positional arguments that are compile-time values (part of the cache key, not traced), as JAX's
+   * `static_argnums`; negative indices count from the end.
+   */
   staticArgnums?: readonly number[];
 }
 
@@ -228,10 +247,19 @@ export function makeJaxpr(f: (...args: any[]) => any, options: JitOptions = {}):
   };
 }
 
-/** A jitted function, with a look at what it compiled. */
+/**
+ * A jitted function, with a look at what it compiled (what `jax.jit` returns).
+ * @example
+ * const f = jit((x) => x.mul(2).add(1));
+ * f(array([1, 2]));   // [3, 5]
+ */
 export interface JittedFunction {
+  /** Run the function: traced and compiled on the first call for each input signature, then from the cache. */
   (...args: any[]): any;
-  /** The optimised jaxpr compiled for these arguments. */
+  /**
+   * The optimised jaxpr compiled for these arguments (compare JAX's `jitted.lower(...)`).
+   * @example jit((x) => x.exp().mul(2)).lower(array([1, 2])).toString()
+   */
   lower(...args: any[]): ClosedJaxpr;
   /** How many input signatures have been compiled. */
   readonly cacheSize: number;

@@ -47,16 +47,16 @@ class BatchTrace extends Trace {
   }
 }
 
-/** An axis spec: a number, null (not mapped), or a pytree prefix of them matching the arguments. */
+/** An axis spec: a number, null (not mapped), or a pytree prefix of them matching the arguments (as JAX's `in_axes`). */
 export type AxisSpec = number | null | readonly AxisSpec[] | { readonly [key: string]: AxisSpec };
 
 /** Options of `vmap`. */
 export interface VmapOptions {
-  /** Axis of each argument to map over (default 0 for all); null leaves an argument unmapped. */
+  /** Axis of each argument to map over (default 0 for all); null leaves an argument unmapped (JAX's `in_axes`). */
   inAxes?: AxisSpec;
-  /** Where the mapped axis goes in each output (default 0); null for outputs that do not depend on it. */
+  /** Where the mapped axis goes in each output (default 0); null for outputs that do not depend on it (JAX's `out_axes`). */
   outAxes?: AxisSpec;
-  /** The batch size, needed only when no argument is mapped. */
+  /** The batch size, needed only when no argument is mapped (JAX's `axis_size`). */
   axisSize?: number;
 }
 

@@ -1,18 +1,41 @@
 /**
  * Pytrees: nested JS arrays and plain objects whose leaves are tensors (or other values). Transformations
  * flatten their arguments to a list of leaves, work on the leaves, and rebuild the structure.
+ * The counterpart of `jax.tree_util` / `jax.tree`.
+ * @packageDocumentation
+ * @example
+ * import { tree, array } from '@xs/tensor';
+ * tree.map((x) => x.mul(2), { w: array([1, 2]), b: [array([3])] });   // { b: [[6]], w: [2, 4] }
  */
 import { Tensor } from '../core/tensor.js';
 
-/** A nested structure of arrays, plain objects and leaves. */
+/** A nested structure of arrays, plain objects and leaves (JAX's pytree; `null`/`undefined` are JAX's `None`). */
 export type PyTree<L = Tensor> = L | null | undefined | readonly PyTree<L>[] | { readonly [key: string]: PyTree<L> };
 
-/** The shape of a pytree without its leaves; `unflatten` fills one back in. */
+/** The shape of a pytree without its leaves (JAX's `PyTreeDef`); `unflatten` fills one back in. */
 export type TreeDef =
-  | { readonly kind: 'leaf' }
-  | { readonly kind: 'none' }
-  | { readonly kind: 'array'; readonly children: readonly TreeDef[] }
-  | { readonly kind: 'object'; readonly keys: readonly string[]; readonly children: readonly TreeDef[] };
+  | {
+      /** A leaf. */
+      readonly kind: 'leaf';
+    }
+  | {
+      /** An empty subtree (`null` or `undefined`). */
+      readonly kind: 'none';
+    }
+  | {
+      /** A JS array. */
+      readonly kind: 'array';
+      /** The structure of each element. */
+      readonly children: readonly TreeDef[];
+    }
+  | {
+      /** A plain object. */
+      readonly kind: 'object';
+      /** Its keys, sorted. */
+      readonly keys: readonly string[];
+      /** The structure under each key, in `keys` order. */
+      readonly children: readonly TreeDef[];
+    };
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   if (x === null || typeof x !== 'object' || x instanceof Tensor) return false;
@@ -22,7 +45,7 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 
 /**
  * Flatten a pytree into its leaves (depth first; object keys in sorted order, as JAX sorts dict keys) and
- * its structure. `null` and `undefined` are empty subtrees (JAX's `None`), not leaves.
+ * its structure (`jax.tree_util.tree_flatten`). `null` and `undefined` are empty subtrees (JAX's `None`), not leaves.
  * @example const [leaves, def] = tree.flatten({ w: w, b: [b1, b2] });
  */
 export function flatten<L = Tensor>(t: PyTree<L>): [L[], TreeDef] {
@@ -42,7 +65,8 @@ export function flatten<L = Tensor>(t: PyTree<L>): [L[], TreeDef] {
 }
 
 /**
- * Rebuild a pytree of structure `def` from `leaves` (as many as `flatten` produced).
+ * Rebuild a pytree of structure `def` from `leaves` (as many as `flatten` produced), as
+ * `jax.tree_util.tree_unflatten`.
  * @example tree.unflatten(def, leaves.map((x) => x.mul(2)))
  */
 export function unflatten<L = Tensor>(def: TreeDef, leaves: readonly L[]): PyTree<L> {
@@ -65,17 +89,17 @@ export function unflatten<L = Tensor>(def: TreeDef, leaves: readonly L[]): PyTre
   return out as PyTree<L>;
 }
 
-/** The leaves of a pytree, in `flatten` order. @example tree.leaves([a, { b }]) // [a, b] */
+/** The leaves of a pytree, in `flatten` order (`jax.tree_util.tree_leaves`). @example tree.leaves([a, { b }]) // [a, b] */
 export function leaves<L = Tensor>(t: PyTree<L>): L[] {
   return flatten(t)[0];
 }
 
-/** The structure of a pytree. @example tree.structure({ a: x }) */
+/** The structure of a pytree (`jax.tree_util.tree_structure`). @example tree.structure({ a: x }) */
 export function structure<L = Tensor>(t: PyTree<L>): TreeDef {
   return flatten(t)[1];
 }
 
-/** Number of leaves a structure holds. */
+/** Number of leaves a structure holds (`PyTreeDef.num_leaves`). @example tree.numLeaves(tree.structure([a, { b }]))   // 2 */
 export function numLeaves(def: TreeDef): number {
   switch (def.kind) {
     case 'leaf':
@@ -87,12 +111,12 @@ export function numLeaves(def: TreeDef): number {
   }
 }
 
-/** True when two structures are the same. */
+/** True when two structures are the same (`PyTreeDef` equality). @example tree.treeDefEqual(tree.structure(params), tree.structure(grads)) */
 export function treeDefEqual(a: TreeDef, b: TreeDef): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** A readable form of a structure, e.g. `{b: [*, *], w: *}`. */
+/** A readable form of a structure, e.g. `{b: [*, *], w: *}`. @example tree.treeDefToString(tree.structure({ w: x, b: [y, z] }))   // '{b: [*, *], w: *}' */
 export function treeDefToString(def: TreeDef): string {
   switch (def.kind) {
     case 'leaf':
@@ -107,7 +131,7 @@ export function treeDefToString(def: TreeDef): string {
 }
 
 /**
- * Apply `f` to every leaf (of several trees of the same structure at once).
+ * Apply `f` to every leaf (of several trees of the same structure at once), as `jax.tree.map`.
  * @example tree.map((p, g) => p.sub(g.mul(0.01)), params, grads)
  */
 export function map<R, L = Tensor>(f: (...xs: L[]) => R, t: PyTree<L>, ...rest: PyTree<L>[]): PyTree<R> {

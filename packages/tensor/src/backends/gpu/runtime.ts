@@ -112,8 +112,16 @@ function doProbe(): GpuProbe {
   return { available: true, mode: 'headlessgl', reason: `headless-gl GL context (${renderer ?? 'unknown renderer'})`, renderer };
 }
 
-/** The error thrown when the GPU backend is asked for where there is none. */
+/**
+ * The error thrown when the GPU backend is asked for where there is none; its message says what is missing.
+ * @example
+ * try { setDefaultBackend('gpu'); } catch (e) { if (e instanceof GpuUnavailableError) setDefaultBackend('cpu'); }
+ */
 export class GpuUnavailableError extends Error {
+  /**
+   * An error whose message is `gpu backend unavailable: <reason>`.
+   * @example new GpuUnavailableError('no GL context').message   // 'gpu backend unavailable: no GL context'
+   */
   constructor(reason: string) {
     super(`gpu backend unavailable: ${reason}`);
     this.name = 'GpuUnavailableError';
