@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Makes sure the workspace libraries the CLI imports (@xs/tensor, @xs/crossstitch) have an up-to-date
+// `dist/`: they are consumed through their package exports, which point at compiled JavaScript. When every
+// `dist/index.js` is newer than every file under that package's `src/`, this does nothing and prints nothing;
+// otherwise it runs `turbo run build --filter=cli^...` (cached) with all its output on stderr, so that the
+// CLI's stdout (for example `train --json`) stays clean.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..', '..');
+const libs = ['packages/tensor', 'packages/crossstitch'];
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.isFile()) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function stale(lib) {
+  const dist = join(root, lib, 'dist', 'index.js');
+  if (!existsSync(dist)) return `${lib}/dist is missing`;
+  const src = join(root, lib, 'src');
+  if (existsSync(src) && newestMtime(src) > statSync(dist).mtimeMs) return `${lib}/src changed since its last build`;
+  return undefined;
+}
+
+const reasons = libs.map(stale).filter(Boolean);
+if (reasons.length > 0 && !process.env.XS_SKIP_BUILD) {
+  process.stderr.write(`building the workspace libraries first (${reasons.join('; ')})...\n`);
+  const turbo = join(root, 'node_modules', '.bin', 'turbo');
+  const res = spawnSync(turbo, ['run', 'build', '--filter=cli^...', '--output-logs=errors-only'], {
+    cwd: root,
+    stdio: ['ignore', process.stderr, process.stderr],
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+  });
+  if (res.error || res.status !== 0) {
+    process.stderr.write(`build failed${res.error ? `: ${res.error.message}` : ` (exit ${res.status})`}; fix it or run \`pnpm build\`\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,340 @@
+/** `xs train`: run the seed experiment end to end and leave a run folder behind. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { type EpochsArg, type OptionSpec, NotAvailableError, UsageError, choice, epochsValue, intValue, positiveNumber, text, tripleValue } from '../args.js';
+import { backendChoice, useBackend } from '../backend.js';
+import { accuracies, differences, metricsCsv, parseMetricsCsv, resultsTable, timingsLine, writeFinalArtifacts } from '../artifacts.js';
+import { type CommandDef, type Context, EXIT, userPath } from '../context.js';
+import { type EpochRecord, type ProgressEvent, type SeedConfig, type SeedData, type SeedPhase, type SeedResult, NOTEBOOK_RESULTS, PHASES } from '../contract.js';
+import { writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
+import { sampleImages } from '../model.js';
+import { EpochTracker, PHASE_LABELS, TrainingProgress } from '../progress.js';
+import { CHECKPOINT_OF, FILES, type RunConfig, type RunStatus, createRunDir, loadCheckpoints, readRunConfig, readRunStatus, saveCheckpoint, writeRunStatus } from '../run-dir.js';
+import { DATA_DIR_OPTION, JSON_OPTION, NO_VERIFY_OPTION, dataFlags, loadBoth, printJson } from './common.js';
+
+const OPTIONS: OptionSpec[] = [
+  { name: 'variant', value: 'NAME', parse: choice(['seed', 'paper'] as const), help: 'experiment: seed (the notebook); paper (the paper\u2019s architecture) is reserved, not implemented yet', defaultText: 'seed' },
+  { name: 'backend', value: 'NAME', parse: choice(['auto', 'cpu', 'gpu'] as const), help: 'compute backend: cpu; gpu (the gpu.js backend of @xs/tensor: needs a GL context, an error where there is none); auto (gpu when it can run here, else cpu)', defaultText: 'XS_BACKEND, else auto' },
+  { name: 'seed', value: 'N', parse: intValue(0, 2 ** 32 - 1), help: 'root PRNG seed (every initialisation and shuffle derives from it)', defaultText: 'the library default' },
+  { name: 'samples', value: 'N', parse: intValue(1), help: 'combined MNIST+Fashion training samples the alpha blocks are trained on', defaultText: '2000' },
+  { name: 'epochs', value: 'N|a,b,c', parse: epochsValue, help: 'epochs of the MNIST, Fashion and stitch phases (a,b,c), or one N that scales the default 5,5,40 by N/5 (N=1 gives 1,1,8)', defaultText: '5,5,40' },
+  { name: 'batches', value: 'a,b,c', parse: tripleValue, help: 'batches per epoch of each phase', defaultText: '500,600,20' },
+  { name: 'lr', value: 'X', parse: positiveNumber, help: 'SGD learning rate of every phase', defaultText: '0.01' },
+  { name: 'batch-size', value: 'N', parse: intValue(1), help: 'examples per batch', defaultText: '100' },
+  { name: 'config', value: 'FILE', parse: text, help: 'JSON file of SeedConfig fields to override (any of them, e.g. trainExamples, validation, hidden); the flags above win over it' },
+  DATA_DIR_OPTION,
+  { name: 'out', value: 'DIR', parse: text, help: 'where run folders are made (<DIR>/<timestamp>-<variant>/)', defaultText: 'runs/' },
+  { name: 'resume', value: 'RUN_DIR', parse: text, help: 'continue an interrupted run from its checkpoints (keeps its saved configuration)' },
+  JSON_OPTION,
+  { name: 'quiet', short: 'q', help: 'no progress bars or notes on stderr (errors still go there)' },
+  NO_VERIFY_OPTION,
+];
+
+/** Options that change the experiment and so cannot be combined with --resume. */
+const CONFIG_OPTIONS = ['variant', 'seed', 'samples', 'epochs', 'batches', 'lr', 'batch-size', 'config', 'out'];
+
+/** Merge a JSON object of SeedConfig overrides into `base` (per-phase records entry by entry). */
+export function mergeConfig(base: SeedConfig, overrides: Record<string, unknown>, file: string): SeedConfig {
+  const out = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (!(k in out)) throw new UsageError(`${file}: unknown configuration field "${k}"; known: ${Object.keys(out).join(', ')}`, 'train');
+    const cur = out[k];
+    out[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v) ? { ...(cur as object), ...(v as object) } : v;
+  }
+  return out as unknown as SeedConfig;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message})`, 'train');
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--config ${path}: not valid JSON (${(err as Error).message})`, 'train');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`--config ${path}: expected a JSON object of SeedConfig fields`, 'train');
+  return v as Record<string, unknown>;
+}
+
+/** Check that every slice the configuration asks for exists in the loaded data (before a run folder is made). */
+export function checkConfigFitsData(c: SeedConfig, d: { mnist: SeedData; fashion: SeedData }): void {
+  const need: [string, number, number, string][] = [
+    ['trainExamples.mnist', c.trainExamples?.mnist ?? 0, d.mnist.train.count, 'MNIST training'],
+    ['trainExamples.fashion', c.trainExamples?.fashion ?? 0, d.fashion.train.count, 'Fashion-MNIST training'],
+    ['validation.mnist', c.validation?.mnist?.[1] ?? 0, d.mnist.train.count, 'MNIST training'],
+    ['validation.fashion', c.validation?.fashion?.[1] ?? 0, d.fashion.train.count, 'Fashion-MNIST training'],
+    ['validation.stitch', c.validation?.stitch?.[1] ?? 0, d.fashion.train.count, 'Fashion-MNIST training'],
+    ['stitchSamples (--samples)', c.stitchSamples, d.mnist.train.count + d.fashion.train.count, 'combined training'],
+  ];
+  for (const [what, want, have, split] of need) {
+    if (want > have) throw new UsageError(`the configuration's ${what} needs ${want} examples, but the data has ${have} ${split} examples (use --config to fit smaller data)`, 'train');
+  }
+}
+
+/** Apply the command-line overrides to the engine's default configuration. */
+export function buildConfig(base: SeedConfig, o: Record<string, unknown>): SeedConfig {
+  const c: SeedConfig = JSON.parse(JSON.stringify(base)) as SeedConfig;
+  if (o.seed !== undefined) c.seed = o.seed as number;
+  if (o.samples !== undefined) c.stitchSamples = o.samples as number;
+  if (o.lr !== undefined) c.lr = o.lr as number;
+  if (o['batch-size'] !== undefined) c.batchSize = o['batch-size'] as number;
+  const e = o.epochs as EpochsArg | undefined;
+  if (e && 'each' in e) c.epochs = { mnist: e.each[0], fashion: e.each[1], stitch: e.each[2] };
+  else if (e) {
+    const factor = e.scale / Math.max(base.epochs.mnist, 1);
+    c.epochs = { mnist: Math.max(1, Math.round(base.epochs.mnist * factor)), fashion: Math.max(1, Math.round(base.epochs.fashion * factor)), stitch: Math.max(1, Math.round(base.epochs.stitch * factor)) };
+  }
+  const b = o.batches as [number, number, number] | undefined;
+  if (b) c.batchesPerEpoch = { mnist: b[0], fashion: b[1], stitch: b[2] };
+  return c;
+}
+
+function isAbort(err: unknown, signal: AbortSignal): boolean {
+  return signal.aborted || (err instanceof Error && err.name === 'AbortError');
+}
+
+/** The command line that resumes a run, with the path as the user would type it. */
+function resumeCommand(ctx: Context, runDir: string): string {
+  const rel = relative(ctx.cwd, runDir);
+  const shown = rel && !rel.startsWith('..') ? rel : runDir;
+  return `pnpm train --resume ${/\s/.test(shown) ? JSON.stringify(shown) : shown}`;
+}
+
+async function run(p: { options: Record<string, unknown>; positionals: string[] }, ctx: Context): Promise<number> {
+  const o = p.options;
+  if (p.positionals.length) throw new UsageError(`train takes no arguments, got "${p.positionals[0]}" (options start with --)`, 'train');
+  if (o.resume !== undefined) {
+    const bad = CONFIG_OPTIONS.filter((k) => o[k] !== undefined);
+    if (bad.length) throw new UsageError(`--${bad[0]} cannot be combined with --resume: a resumed run keeps the configuration saved in its config.json`, 'train');
+  }
+  const variant = (o.variant as string | undefined) ?? 'seed';
+  if (variant === 'paper') throw new NotAvailableError('--variant paper (the architecture of Misra et al.) is not implemented yet; only --variant seed is available');
+  const backendArg = backendChoice(o.backend as string | undefined, ctx.env);
+  const backendInfo = useBackend(backendArg);
+  const backend = backendInfo.name;
+  const json = o.json === true;
+  const quiet = o.quiet === true;
+  const progress = new TrainingProgress(ctx.stderr, quiet);
+
+  // ---- configuration (new run or resumed) ----
+  const engine = await ctx.loadEngine();
+  let runDir: string | undefined;
+  let runConfig: RunConfig;
+  let resume: Partial<SeedResult['params']> = {};
+  let prevStatus: RunStatus | undefined;
+  let prevCurves: EpochRecord[] = [];
+  if (o.resume !== undefined) {
+    runDir = userPath(ctx, o.resume as string);
+    runConfig = { ...readRunConfig(runDir), backend };
+    prevStatus = readRunStatus(runDir);
+    resume = loadCheckpoints(runDir, runConfig.seedConfig.hidden);
+    if (o['data-dir'] !== undefined || o['no-verify'] !== undefined) {
+      runConfig = { ...runConfig, data: { dataDir: (dataFlags(o, ctx).dataDir ?? runConfig.data.dataDir) || null, verify: o['no-verify'] ? false : runConfig.data.verify } };
+    }
+    prevCurves = prevStatus?.curves ?? (existsSync(join(runDir, FILES.metrics)) ? parseMetricsCsv(readFileSync(join(runDir, FILES.metrics), 'utf8')) : []);
+  } else {
+    let base = engine.defaultSeedConfig();
+    if (o.config !== undefined) {
+      const file = userPath(ctx, o.config as string);
+      base = mergeConfig(base, readConfigFile(file), file);
+    }
+    let seedConfig = buildConfig(base, o);
+    if (engine.resolveSeedConfig) {
+      try {
+        seedConfig = engine.resolveSeedConfig(seedConfig);
+      } catch (err) {
+        throw new UsageError((err as Error).message.replace(/^seed config: /, 'bad configuration: '), 'train');
+      }
+    }
+    const df = dataFlags(o, ctx);
+    runConfig = { kind: 'xs-run', variant: 'seed', backend, seedConfig, data: { dataDir: df.dataDir ?? null, verify: df.verify }, createdAt: new Date().toISOString(), cli: { version: ctx.version, argv: [...(ctx.argv ?? [])] } };
+  }
+  const config = runConfig.seedConfig;
+  const resumedPhases = PHASES.filter((ph) => resume[CHECKPOINT_OF[ph]] !== undefined);
+  if (config.stitchSamples < config.batchSize) throw new UsageError(`--samples (${config.stitchSamples}) must be at least the batch size (${config.batchSize})`, 'train');
+
+  // ---- data ----
+  progress.note(`loading MNIST and Fashion-MNIST${runConfig.data.dataDir ? ` from ${runConfig.data.dataDir}` : ''}...`);
+  const data = await loadBoth({ ...(runConfig.data.dataDir ? { dataDir: runConfig.data.dataDir } : {}), verify: runConfig.data.verify }, ctx, quiet);
+  progress.note(`data: MNIST from ${data.mnist.source.kind} (${data.mnist.source.dir}), Fashion-MNIST from ${data.fashion.source.kind} (${data.fashion.source.dir}) in ${data.seconds.toFixed(1)}s${runConfig.data.verify ? '' : ' [checksums not verified]'}`);
+  checkConfigFitsData(config, data);
+  if (ctx.signal?.aborted) {
+    ctx.stderr.write('interrupted before training started; nothing was written\n');
+    return EXIT.interrupted;
+  }
+
+  // ---- run folder ----
+  if (!runDir) runDir = createRunDir(userPath(ctx, (o.out as string | undefined) ?? 'runs'), variant);
+  const startedAt = new Date().toISOString();
+  const status: RunStatus = prevStatus
+    ? { ...prevStatus, status: 'running', reason: undefined, finishedAt: undefined, phasesDone: [...resumedPhases], attempts: [...prevStatus.attempts, { startedAt, resumedPhases }] }
+    : { status: 'running', phasesDone: [], phaseSeconds: {}, curves: [], startedAt, updatedAt: startedAt, attempts: [{ startedAt }] };
+  status.resume = resumeCommand(ctx, runDir);
+  status.curves = prevCurves.filter((c) => resumedPhases.includes(c.phase));
+  if (!prevStatus) writeJsonAtomic(join(runDir, FILES.config), runConfig);
+  writeRunStatus(runDir, status);
+  progress.note(`run folder: ${runDir}${resumedPhases.length ? ` (resuming; done: ${resumedPhases.join(', ')})` : ''}`);
+  progress.note(`config: seed ${config.seed}, lr ${config.lr}, batch ${config.batchSize}, epochs ${config.epochs.mnist},${config.epochs.fashion},${config.epochs.stitch}, batches/epoch ${config.batchesPerEpoch.mnist},${config.batchesPerEpoch.fashion},${config.batchesPerEpoch.stitch}, stitch samples ${config.stitchSamples}, backend ${backend} (${backendInfo.reason})`);
+
+  // ---- training ----
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal?.aborted) controller.abort();
+  const tracker = new EpochTracker();
+  const t0 = performance.now();
+  let phaseStart = t0;
+  progress.start();
+  const dir = runDir;
+  const writeCurves = (): void => {
+    const shown = [...status.curves, ...tracker.records.filter((r) => !status.curves.some((c) => c.phase === r.phase && c.epoch === r.epoch))];
+    writeFileAtomic(join(dir, FILES.metrics), metricsCsv(shown));
+  };
+  const onProgress = (e: ProgressEvent): void => {
+    progress.event(e);
+    if (tracker.event(e)) writeCurves();
+  };
+  const onPhaseDone = (phase: SeedPhase, params: Partial<SeedResult['params']>): void => {
+    const which = CHECKPOINT_OF[phase];
+    if (resumedPhases.includes(phase)) return;
+    const tensors = params[which];
+    if (!tensors || tensors.length === 0) throw new Error(`runSeedExperiment finished phase ${phase} without ${which} parameters`);
+    saveCheckpoint(dir, which, tensors, config);
+    status.phaseSeconds[phase] = (performance.now() - phaseStart) / 1000;
+    phaseStart = performance.now();
+    if (!status.phasesDone.includes(phase)) status.phasesDone.push(phase);
+    status.curves = [...status.curves.filter((c) => c.phase !== phase), ...tracker.records.filter((r) => r.phase === phase)];
+    writeRunStatus(dir, status);
+    writeCurves();
+    progress.phaseDone(phase, `checkpoint ${FILES.checkpoints[which]}`);
+  };
+
+  let result: SeedResult;
+  try {
+    result = await engine.runSeedExperiment(config, { onProgress, onPhaseDone, resume, signal: controller.signal, data: { mnist: data.mnist, fashion: data.fashion }, ...(runConfig.data.dataDir ? { dataDir: runConfig.data.dataDir } : {}) });
+  } catch (err) {
+    progress.endLine();
+    const aborted = isAbort(err, controller.signal);
+    status.status = aborted ? 'incomplete' : 'failed';
+    status.reason = aborted ? 'interrupted (Ctrl-C)' : (err as Error).message;
+    status.attempts[status.attempts.length - 1]!.endedAt = new Date().toISOString();
+    status.attempts[status.attempts.length - 1]!.outcome = status.status;
+    writeRunStatus(dir, status);
+    const done = status.phasesDone.length ? status.phasesDone.map((ph) => PHASE_LABELS[ph]).join(', ') : 'none';
+    if (aborted) ctx.stderr.write(`interrupted: the run is incomplete; finished phases kept: ${done}\n  resume with: ${status.resume}\n`);
+    else ctx.stderr.write(`train failed: ${(err as Error).message}\n  finished phases kept: ${done}; resume with: ${status.resume}\n`);
+    if (json) {
+      const timings = { ...status.phaseSeconds, data: data.seconds, total: data.seconds + (performance.now() - t0) / 1000 };
+      printJson(ctx, { command: 'train', status: status.status, error: status.reason, variant, backend, runDir: dir, config, phasesDone: status.phasesDone, resumedPhases, timings });
+    }
+    return aborted ? EXIT.interrupted : EXIT.failure;
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+  }
+  progress.endLine();
+
+  // ---- finish: merge what earlier attempts did, write everything ----
+  for (const which of ['mnist', 'fashion', 'alpha'] as const) {
+    if (!existsSync(join(dir, FILES.checkpoints[which])) && result.params?.[which]?.length) saveCheckpoint(dir, which, result.params[which], config);
+  }
+  const curves = PHASES.flatMap((ph) => {
+    const fromEngine = result.curves.filter((c) => c.phase === ph);
+    return fromEngine.length ? fromEngine : status.curves.filter((c) => c.phase === ph);
+  });
+  const timings: Record<string, number> = { ...result.timings };
+  let carried = 0;
+  for (const ph of resumedPhases) {
+    const prev = status.phaseSeconds[ph];
+    if (prev !== undefined && !(timings[ph]! > 0)) {
+      timings[ph] = prev;
+      carried += prev;
+    }
+  }
+  // The CLI loads the data itself (and passes it in), so the engine's own `data` entry is close to 0.
+  timings.data = (timings.data ?? 0) + data.seconds;
+  carried += data.seconds;
+  const total = (timings.total ?? (performance.now() - t0) / 1000) + carried;
+  delete timings.total;
+  const order = ['data', 'mnist', 'fashion', 'shuffle', 'stitch', 'evaluation'];
+  const keys = [...order.filter((k) => k in timings), ...Object.keys(timings).filter((k) => !order.includes(k))];
+  const ordered: Record<string, number> = Object.fromEntries(keys.map((k) => [k, timings[k]!]));
+  ordered.total = total;
+  const notebook = result.notebook ?? NOTEBOOK_RESULTS;
+  const merged: SeedResult = { ...result, curves, timings: ordered, notebook };
+  for (const ph of PHASES) if (!status.phasesDone.includes(ph)) status.phasesDone.push(ph);
+  status.status = 'complete';
+  status.finishedAt = new Date().toISOString();
+  status.reason = undefined;
+  status.resume = undefined;
+  status.curves = curves;
+  status.attempts[status.attempts.length - 1]!.endedAt = status.finishedAt;
+  status.attempts[status.attempts.length - 1]!.outcome = 'complete';
+  let pictureSamples: SeedResult['samples'] | undefined;
+  try {
+    pictureSamples = sampleImages(merged.params, data, 8);
+  } catch {
+    pictureSamples = undefined; // fall back to the result's own samples
+  }
+  const written = writeFinalArtifacts(dir, merged, { runConfig, status, resumedPhases, version: ctx.version, ...(pictureSamples ? { pictureSamples } : {}) });
+  writeRunStatus(dir, status);
+
+  const ours = accuracies(merged.results);
+  if (json) {
+    printJson(ctx, {
+      command: 'train',
+      status: 'complete',
+      variant,
+      backend,
+      runDir: dir,
+      config,
+      results: ours,
+      notebook,
+      difference: differences(ours, notebook),
+      timings: ordered,
+      phasesDone: status.phasesDone,
+      resumedPhases,
+      files: [FILES.config, FILES.status, ...Object.values(FILES.checkpoints), ...written].sort(),
+    });
+  } else {
+    ctx.stdout.write(`${resultsTable(ours, notebook)}\n\nTimings: ${timingsLine(ordered)}\nRun folder: ${dir}\nReport: ${join(dir, FILES.report)}\n`);
+  }
+  return EXIT.ok;
+}
+
+export const trainCommand: CommandDef = {
+  name: 'train',
+  summary: 'run the seed experiment end to end and write a run folder',
+  usage: ['pnpm train [options]                  (from the repository root)', 'pnpm --filter cli train [options]', 'xs train [options]                     (the built bin)'],
+  description: [
+    'Trains the MNIST net, then the Fashion-MNIST net (784-60-20-10, sigmoid, SGD), then only the cross-stitch alpha blocks on samples of the combined training sets, exactly as the seed notebook does; shows a progress bar per phase on stderr (steps, loss, validation accuracy, throughput, ETA) and prints the test accuracies beside the notebook\u2019s.',
+    'Each phase\u2019s checkpoint is written as soon as it finishes. Ctrl-C stops cleanly: finished phases are kept, the run folder is marked incomplete (INCOMPLETE, status.json), and --resume RUN_DIR continues from the checkpoints.',
+  ],
+  options: OPTIONS,
+  sections: [
+    [
+      'A run folder (runs/<timestamp>-seed/) holds',
+      [
+        '  config.json, status.json            the configuration; status (running/incomplete/failed/complete), attempts',
+        '  mnist.safetensors, fashion.safetensors, alpha.safetensors   parameters, written as each phase finishes',
+        '  metrics.csv                         per epoch: phase, epoch, train loss, validation accuracy, seconds',
+        '  results.json                        test metrics (accuracy, per class, confusion), curves, timings, notebook numbers',
+        '  loss.svg, val-accuracy.svg          training curves; alpha.svg: the two 20x60 alpha blocks',
+        '  confusion-mnist.svg, confusion-fashion.svg, samples.svg; report.html ties everything together',
+        '  INCOMPLETE                          only while the run is unfinished: what is done and how to resume',
+      ],
+    ],
+  ],
+  examples: [
+    'pnpm train                                  # the notebook\u2019s experiment (5, 5, 40 epochs)',
+    'pnpm train --epochs 1 --samples 1000        # a quick run: 1, 1, 8 epochs',
+    'pnpm train --epochs 5,5,20 --seed 7 --out /tmp/runs',
+    'pnpm train --json > result.json             # results on stdout, progress on stderr',
+    'pnpm train --resume runs/20250101-120000-seed',
+  ],
+  run,
+};
