@@ -8,10 +8,14 @@
  * Run: pnpm --filter @xs/tensor bench   (or: npx tsx packages/tensor/bench/seed-step.ts [--quick])
  */
 import os from 'node:os';
-import { type Tensor, grad, jit, nn, numpy as np, random, tree, vmap } from '../src/index.js';
+import { type Tensor, backendInfo, grad, jit, nn, numpy as np, random, setDefaultBackend, tree, vmap } from '../src/index.js';
 
 type Params = [Tensor, Tensor][];
 const quick = process.argv.includes('--quick');
+// --backend cpu|gpu|auto (default cpu): where the arrays live (gpu needs a GL context: run under xvfb-run -a)
+const backendArg = process.argv.indexOf('--backend');
+if (backendArg >= 0) setDefaultBackend(process.argv[backendArg + 1] ?? 'cpu');
+const backendTol = backendInfo().name === 'gpu' ? 1e-4 : 1e-5;
 
 function initParams(key: Tensor): Params {
   const sizes = [784, 60, 20, 10];
@@ -70,14 +74,14 @@ const forms: [string, (p: Params, x: Tensor, t: Tensor) => Params][] = [
 for (const [name, f] of forms) {
   const out = tree.leaves(f(params, x, t) as any) as Tensor[];
   const err = Math.max(...out.map((o, i) => np.max(np.abs(o.sub(reference[i]!))).item() as number));
-  if (!(err < 1e-5)) throw new Error(`${name} disagrees with eager batched: max abs difference ${err}`);
+  if (!(err < backendTol)) throw new Error(`${name} disagrees with eager batched: max abs difference ${err}`);
 }
 
 const rounds = quick ? 2 : 7;
 const rates = new Map<string, number>();
 for (const [name, f] of forms) rates.set(name, measure(f, params, x, t, rounds, quick ? 2 : name.startsWith('eager per') ? 5 : 20));
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`seed step (784-60-20-10, batch 100), ${cpu}, ${os.cpus().length} cores, node ${process.version}${quick ? ' [quick]' : ''}`);
+console.log(`seed step (784-60-20-10, batch 100), ${cpu}, ${os.cpus().length} cores, node ${process.version}${quick ? ' [quick]' : ''}, backend ${backendInfo().name} (${backendInfo().reason})`);
 for (const [name, r] of rates) console.log(`  ${name.padEnd(20)} ${r.toFixed(1).padStart(8)} steps/s`);
 const ratio = (a: string, b: string): string => (rates.get(a)! / rates.get(b)!).toFixed(2);
 console.log(`  jit batched / eager batched:            ${ratio('jit batched', 'eager batched')}x  (goal >= 3)`);

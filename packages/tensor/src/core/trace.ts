@@ -7,6 +7,7 @@
 import type { DType } from './dtype.js';
 import { ConcreteTensor, Tensor } from './tensor.js';
 import { formatShape } from './shape.js';
+import { getBackend } from '../backends/backend.js';
 
 /**
  * The shape and dtype of a value: all a tracer knows before evaluation (JAX's `ShapedArray` /
@@ -95,9 +96,16 @@ class EvalTrace extends Trace {
   processPrimitive(prim: Primitive, args: Tensor[], params: unknown): Tensor {
     const concrete = args.map((a) => a.concrete(prim.name));
     const out = prim.abstractEval(concrete, params);
-    const backend = concrete[0]?.backend;
+    // JS scalars become size-1 arrays on the default backend: size-1 arrays follow the arrays they meet
+    // (like JAX's uncommitted arrays) instead of forcing a devicePut
+    const backend = (concrete.find((c) => c.size > 1) ?? concrete.find((c) => c.backend !== getBackend()) ?? concrete[0])?.backend;
     if (!backend) throw new Error(`internal: primitive ${prim.name} evaluated with no inputs`);
-    for (const c of concrete) {
+    for (let i = 0; i < concrete.length; i++) {
+      const c = concrete[i]!;
+      if (c.backend !== backend && c.size === 1) {
+        concrete[i] = new ConcreteTensor(c.shape, c.dtype, backend, backend.upload(c.backend.download(c.handle, c.dtype, 1), c.dtype));
+        continue;
+      }
       if (c.backend !== backend) {
         throw new Error(`${prim.name}: arrays live on different backends (${backend.name} and ${c.backend.name}); move them with devicePut first`);
       }

@@ -57,7 +57,25 @@ function planBuffers(j: Jaxpr, backend: Backend): Map<Var, unknown> {
   return assigned;
 }
 
-export function compileJaxpr(j: Jaxpr, backend: Backend = j.consts[0]?.backend ?? getBackend()): Executable {
+/**
+ * Compile `j` for `backend`; without one, for the backend of each call's arguments (one plan per backend, so
+ * one jitted function serves arrays on the cpu and on the gpu; constants are copied to that backend once).
+ */
+export function compileJaxpr(j: Jaxpr, backend?: Backend): Executable {
+  if (backend) return compileFor(j, backend);
+  const plans = new Map<Backend, Executable>();
+  return (args) => {
+    const b = args[0]?.backend ?? j.consts.find((c) => c.shape.length > 0)?.backend ?? j.consts[0]?.backend ?? getBackend();
+    let plan = plans.get(b);
+    if (!plan) {
+      plan = compileFor(j, b);
+      plans.set(b, plan);
+    }
+    return plan(args);
+  };
+}
+
+function compileFor(j: Jaxpr, backend: Backend): Executable {
   const slot = new Map<Var, number>();
   const slotOf = (v: Var): number => {
     let s = slot.get(v);
@@ -96,8 +114,12 @@ export function compileJaxpr(j: Jaxpr, backend: Backend = j.consts[0]?.backend ?
     };
   });
   const outSlots = j.outvars.map(slotOf);
+  // Values that are neither outputs nor planned buffers (e.g. the source of a reshape that is an output) are
+  // released after each call, so a device backend's reference to them does not wait for the GC.
+  const outSet = new Set(j.outvars);
+  const transientSlots = j.eqns.flatMap((e) => e.outs.filter((o) => !outSet.has(o) && !buffers.has(o)).map(slotOf));
   const nConsts = j.constvars.length;
-  const constHandles = j.consts.map((c) => c.handle);
+  const constHandles = j.consts.map((c) => (c.backend === backend ? c.handle : backend.upload(c.backend.download(c.handle, c.dtype, c.size), c.dtype)));
   const outAvals = j.outvars.map((v) => v.aval);
   const env = new Array<unknown>(slot.size);
 
@@ -114,6 +136,10 @@ export function compileJaxpr(j: Jaxpr, backend: Backend = j.consts[0]?.backend ?
       for (let k = 0; k < outs.length; k++) env[step.outSlots[k]!] = outs[k];
     }
     const result = outSlots.map((s, i) => new ConcreteTensor(outAvals[i]!.shape, outAvals[i]!.dtype, backend, env[s]));
+    if (transientSlots.length > 0) {
+      const held = new Set<unknown>([...constHandles, ...args.map((a) => a.handle), ...result.map((r) => r.handle)]);
+      for (const s of transientSlots) if (env[s] !== undefined && !held.has(env[s])) backend.dispose(env[s]);
+    }
     env.fill(undefined); // drop references to the caller's arrays
     return result;
   };

@@ -3,9 +3,10 @@
  *
  * A kernel computes one output element per thread: `this.thread.x` is its flat row-major index. Shapes are
  * baked into the source as float literals, so each distinct shape compiles its own kernel (cached). Index
- * arithmetic is done in float32 (GLSL ES 1.0 has no reliable integer division): a coordinate is
- * `q = floor((i + 0.5) / d)`, `c = i - q·d`, exact for flat indices below 2^22 (MAX_GPU_SIZE) even when the
- * GPU divides as a·(1/b). Every texture read is at an exact integer float offset.
+ * arithmetic is done in float32 (GLSL ES 1.0 has no reliable integer division): a coordinate is estimated
+ * as `floor((i + 0.5) / d)` and corrected by the exact integer remainder, so it is exact for every flat index
+ * below 2^24 (MAX_GPU_SIZE: float32 holds integers exactly up to there) even when the GPU divides as a·(1/b).
+ * Every texture read is at an exact integer float offset.
  */
 import type { DType } from '../../core/dtype.js';
 
@@ -37,7 +38,10 @@ export function decompose(idx: string, shape: readonly number[], prefix: string)
       out.push(`const ${c} = ${rest};`);
     } else {
       const q = `${prefix}q${d}`;
-      out.push(`const ${q} = Math.floor((${rest} + 0.5) / ${lit(n)});`);
+      // the estimate is off by at most one; the exact integer remainder corrects it
+      out.push(`const ${q}e = Math.floor((${rest} + 0.5) / ${lit(n)});`);
+      out.push(`const ${q}r = ${rest} - ${q}e * ${lit(n)};`);
+      out.push(`const ${q} = ${q}r < 0.0 ? ${q}e - 1.0 : (${q}r >= ${lit(n)} ? ${q}e + 1.0 : ${q}e);`);
       out.push(`const ${c} = ${rest} - ${q} * ${lit(n)};`);
       rest = q;
     }

@@ -87,17 +87,14 @@ export function textureOf(h: GpuHandle, where: string): any {
 // gpu.js instance and kernel cache
 
 const HELPERS = [
+  // expm1/log1p: a short Taylor series near 0 (GL compilers may fold Kahan's (u - 1)·x / log(u) trick away)
   `function xs_expm1(x) {
-    const u = Math.exp(x);
-    if (u == 1.0) { return x; }
-    const um1 = u - 1.0;
-    if (um1 == -1.0) { return -1.0; }
-    return um1 * x / Math.log(u);
+    if (Math.abs(x) < 0.01) { return x * (1.0 + x * (0.5 + x * (0.16666666666666666 + x * (0.041666666666666664 + x * 0.008333333333333333)))); }
+    return Math.exp(x) - 1.0;
   }`,
   `function xs_log1p(x) {
-    const u = 1.0 + x;
-    if (u == 1.0) { return x; }
-    return Math.log(u) * x / (u - 1.0);
+    if (Math.abs(x) < 0.01) { return x * (1.0 - x * (0.5 - x * (0.3333333333333333 - x * (0.25 - x * 0.2)))); }
+    return Math.log(1.0 + x);
   }`,
   `function xs_tanh(x) {
     const a = Math.abs(x);
@@ -213,10 +210,11 @@ export function gpuKernelStats(): { compiled: number; cached: number; mode: stri
 }
 
 /** Largest array the flat float32 index arithmetic addresses exactly (see codegen.ts). */
-export const MAX_GPU_SIZE = 1 << 22;
+export const MAX_GPU_SIZE = 1 << 24;
 
-function kernelFor(source: string, size: number): any {
-  const key = `${size}|${source}`;
+/** gpu.js bakes each argument's texture size into the compiled kernel: the input sizes are part of the key. */
+function kernelFor(source: string, size: number, argSizes = ''): any {
+  const key = `${size}|${argSizes}|${source}`;
   let k = cache.get(key);
   if (!k) {
     const g = gpuInstance();
@@ -244,7 +242,7 @@ export type KernelArg = GpuHandle | number;
 export function runKernel(where: string, source: string, args: readonly KernelArg[], size: number, into?: GpuHandle): GpuHandle {
   if (size > MAX_GPU_SIZE) throw new RangeError(`${where}: arrays of more than ${MAX_GPU_SIZE} elements are not supported on the gpu backend (got ${size})`);
   if (size === 0) return into ?? handleOn(newStore(null, 0));
-  const k = kernelFor(source, size);
+  const k = kernelFor(source, size, args.map((a) => (typeof a === 'number' ? 'f' : a.store.size)).join(','));
   const values = args.map((a) => (typeof a === 'number' ? a : textureOf(a, where)));
   const tex = k(...values);
   return place(tex, size, into);

@@ -168,7 +168,8 @@ const argmaxKernel: GpuKernel = (inputs, params: { axis: number }, out) => {
   const outSize = sizeOf(out.shape);
   if (outSize > 0 && n === 0) throw new RangeError(`argmax: cannot take the argmax of an empty axis ${axis}`);
   const body = [
-    `const o = Math.floor((i + 0.5) / ${lit(inner)});`,
+    `const o0 = Math.floor((i + 0.5) / ${lit(inner)});`,
+    `const o = i - o0 * ${lit(inner)} < 0.0 ? o0 - 1.0 : (i - o0 * ${lit(inner)} >= ${lit(inner)} ? o0 + 1.0 : o0);`,
     `const j = i - o * ${lit(inner)};`,
     `const base = o * ${lit(n * inner)} + j;`,
     'let best = x0[base];',

@@ -19,6 +19,8 @@ export interface GpuProbe {
   readonly reason: string;
   /** The GL renderer string when a context exists (e.g. 'ANGLE' over Mesa llvmpipe). */
   readonly renderer?: string;
+  /** Node: whether the native `gl` package loaded (it built), whatever happened next. */
+  readonly glInstalled?: boolean;
 }
 
 let gpujs: any | null = null;
@@ -84,6 +86,7 @@ function doProbe(): GpuProbe {
     return {
       available: false,
       mode: null,
+      glInstalled: true,
       reason: display
         ? `headless-gl is installed but could not create a GL context on DISPLAY=${display}`
         : `headless-gl is installed but there is no display to create a GL context on: run under 'xvfb-run -a' (apt package xvfb)`,
@@ -109,7 +112,7 @@ function doProbe(): GpuProbe {
   if (!g.GPU.isHeadlessGLSupported) {
     return { available: false, mode: null, reason: `headless-gl created a context (${renderer ?? 'unknown renderer'}) but gpu.js rejected it` };
   }
-  return { available: true, mode: 'headlessgl', reason: `headless-gl GL context (${renderer ?? 'unknown renderer'})`, renderer };
+  return { available: true, mode: 'headlessgl', reason: `headless-gl GL context (${renderer ?? 'unknown renderer'})`, renderer, glInstalled: true };
 }
 
 /**

@@ -1,0 +1,157 @@
+/**
+ * GPU backend, primitive by primitive: for random shapes (fast-check) and random float32 data, each
+ * primitive's kernel on 'gpu' agrees with the CPU backend within float32 tolerances (exactly for the
+ * integer, bool and data-movement kernels). Also: float64 is refused with a clear error, int32 PRNG keys
+ * round-trip exactly, and results stay on the device (no download) until data() is called.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { type Tensor, devicePut, fromTypedArray, numpy as np, nn, random } from '../src/index.js';
+import { gpuKernelStats, gpuMemory } from '../src/backends/gpu/index.js';
+import { broadcastShapesArb, shapeArb } from './helpers/finite-diff.js';
+import { compareTrees, randomInts, randomTensor, rngFrom } from './helpers/random-programs.js';
+import { F32, gpuSkip, onBackend } from './helpers/gpu.js';
+
+const RUNS = 6;
+const seedArb = fc.integer({ min: 0, max: 0x7fffffff });
+
+/** Run `f` on CPU arrays and on their GPU copies; the results must agree. */
+function agree(f: (...xs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[], tol: { rtol: number; atol: number } = F32): void {
+  const cpu = onBackend('cpu', () => f(...inputs));
+  const gpuIn = inputs.map((x) => devicePut(x, 'gpu'));
+  const gpu = onBackend('gpu', () => f(...gpuIn));
+  for (const o of [gpu].flat()) expect(o.concrete('test').backend.name).toBe('gpu');
+  const m = compareTrees(gpu, cpu, tol);
+  if (m) throw new Error(m);
+}
+
+const f32 = (seed: number, shape: number[], lo = -2, hi = 2): Tensor => randomTensor(rngFrom(seed), shape, 'float32', lo, hi);
+
+describe.skipIf(gpuSkip !== null)('gpu kernels agree with the cpu backend', () => {
+  const UNARY: [string, (x: Tensor) => Tensor, number, number][] = [
+    ['neg', np.negative, -2, 2], ['exp', np.exp, -3, 3], ['log', np.log, 0.1, 3], ['log1p', np.log1p, -0.5, 2], ['expm1', np.expm1, -1, 1],
+    ['sin', np.sin, -3, 3], ['cos', np.cos, -3, 3], ['tanh', np.tanh, -4, 4], ['logistic', nn.sigmoid, -6, 6], ['sqrt', np.sqrt, 0, 4],
+    ['abs', np.abs, -2, 2], ['sign', np.sign, -2, 2], ['floor', np.floor, -3, 3], ['ceil', np.ceil, -3, 3], ['round', np.round, -3, 3],
+  ];
+  for (const [name, f, lo, hi] of UNARY) {
+    it(`${name}`, () => {
+      fc.assert(fc.property(shapeArb(0, 3, 5), seedArb, (shape, seed) => agree(f, [f32(seed, shape, lo, hi)])), { numRuns: RUNS });
+    });
+  }
+  it('round: halves go to even; small arguments of expm1/log1p/tanh keep their relative precision', () => {
+    agree(np.round, [fromTypedArray(Float32Array.of(-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5), [7])], { rtol: 0, atol: 0 });
+    const tiny = fromTypedArray(Float32Array.of(1e-6, -3e-5, 2e-4, 1e-3), [4]);
+    for (const f of [np.expm1, np.log1p, np.tanh]) agree(f, [tiny], { rtol: 1e-5, atol: 0 });
+  });
+
+  const BINARY: [string, (a: Tensor, b: Tensor) => Tensor][] = [
+    ['add', np.add], ['sub', np.subtract], ['mul', np.multiply], ['div', np.divide], ['max', np.maximum], ['min', np.minimum], ['atan2', np.arctan2],
+  ];
+  for (const [name, f] of BINARY) {
+    it(`${name} with broadcasting`, () => {
+      fc.assert(fc.property(broadcastShapesArb(2), seedArb, ({ shapes }, seed) => agree(f, [f32(seed, shapes[0]!), f32(seed + 1, shapes[1]!, 0.5, 2)])), { numRuns: RUNS });
+    });
+  }
+  it('pow (negative bases with integer exponents, zero)', () => {
+    agree(np.power, [fromTypedArray(Float32Array.of(-2, -2, 0, 0, 3, 1.5), [6]), fromTypedArray(Float32Array.of(3, 2, 0, 2, 0.5, -1), [6])]);
+  });
+  it('comparisons, select and the logical ops (exact)', () => {
+    fc.assert(
+      fc.property(broadcastShapesArb(2), seedArb, ({ shapes }, seed) => {
+        const a = randomInts(rngFrom(seed), shapes[0]!, -2, 2).astype('float32');
+        const b = randomInts(rngFrom(seed + 1), shapes[1]!, -2, 2).astype('float32');
+        for (const f of [np.equal, np.notEqual, np.less, np.lessEqual, np.greater, np.greaterEqual]) agree(f, [a, b], { rtol: 0, atol: 0 });
+        agree((x, y) => np.logicalAnd(np.greater(x, 0), np.less(y, 1)), [a, b], { rtol: 0, atol: 0 });
+        agree((x, y) => np.logicalOr(np.greater(x, 0), np.less(y, 1)), [a, b], { rtol: 0, atol: 0 });
+        agree((x, y) => np.logicalNot(np.greater(x, y)), [a, b], { rtol: 0, atol: 0 });
+        agree((x, y) => np.where(np.greater(x, y), x, y.mul(10)), [a, b], { rtol: 0, atol: 0 });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+  it('int32 arithmetic is exact (add, mul, truncating division, not) and converts like the cpu', () => {
+    const a = randomInts(rngFrom(3), [4, 5], -50, 50);
+    const b = randomInts(rngFrom(4), [5], -7, 7);
+    const exact = { rtol: 0, atol: 0 };
+    agree(np.add, [a, b], exact);
+    agree(np.multiply, [a, b], exact);
+    agree(np.truncDivide, [a, b], exact);
+    agree((x) => x.astype('bool').astype('int32'), [a], exact);
+    agree((x) => f32(9, [4, 5], -5, 5).mul(1).astype('int32').add(x), [a], exact);
+  });
+  it('reduce_sum / reduce_max over random axes, argmax', () => {
+    fc.assert(
+      fc.property(shapeArb(1, 4, 5), fc.integer({ min: 0, max: 15 }), seedArb, (shape, mask, seed) => {
+        const axes = shape.map((_, d) => d).filter((d) => mask & (1 << d));
+        const x = f32(seed, shape);
+        agree((t) => np.sum(t, axes), [x]);
+        agree((t) => np.max(t, axes), [x]);
+        agree((t) => np.argmax(t, shape.length - 1), [x], { rtol: 0, atol: 0 });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+  it('dot_general: matmul in all transpose variants, batched, several contracting axes', () => {
+    const a = f32(1, [3, 4]);
+    const b = f32(2, [4, 5]);
+    agree(np.matmul, [a, b]);
+    agree((x, y) => np.matmul(x.T.T, y), [a, b]);
+    agree((x, y) => np.dotGeneral(x, y, [[0], [1]]), [f32(3, [4, 3]), f32(4, [5, 4])]);
+    agree((x, y) => np.matmul(x, y), [f32(5, [2, 3, 4]), f32(6, [2, 4, 6])]);
+    agree((x, y) => np.dotGeneral(x, y, [[1, 2], [0, 1]]), [f32(7, [3, 2, 4]), f32(8, [2, 4, 5])]);
+    agree((x, y) => np.matmul(x, y), [f32(9, [100, 784], 0, 1), f32(10, [784, 60], -0.1, 0.1)]);
+  });
+  it('layout kernels: reshape, transpose, broadcast_in_dim, slice (strided), pad, concatenate, convert', () => {
+    const x = f32(11, [2, 3, 4]);
+    const exact = { rtol: 0, atol: 0 };
+    agree((t) => t.reshape(4, 6), [x], exact);
+    agree((t) => np.transpose(t, [2, 0, 1]), [x], exact);
+    agree((t) => np.broadcastTo(t.reshape(2, 1, 3, 4), [2, 5, 3, 4]), [x], exact);
+    agree((t) => np.slice(t, [0, 1, 0], [2, 3, 4], [1, 1, 2]), [x], exact);
+    agree((t) => np.pad(t, [1, 0, 2], [0, 2, 1], -1.5), [x], exact);
+    agree((t) => np.concatenate([t, t.mul(2), np.slice(t, [0, 0, 0], [2, 3, 1])], 2), [x], exact);
+    agree((t) => np.concatenate([t, t], 0), [x], exact);
+    agree((t) => t.astype('int32'), [x], exact);
+    agree((t) => t.astype('bool'), [x], exact);
+  });
+  it('gather (take) and scatter_add, with negative indices', () => {
+    const x = f32(12, [5, 3]);
+    const idx = fromTypedArray(Int32Array.of(4, -1, 0, 2, 2), [5], 'int32');
+    agree((t, i) => np.take(t, i, 0), [x, idx]);
+    agree((t, i) => np.take(t, i, 1), [x, fromTypedArray(Int32Array.of(2, 0), [2], 'int32')]);
+    agree((t, i) => np.scatterAdd(t, i, f32(13, [5, 3]), 0), [x, idx]);
+    agree((t) => np.take(t, np.argmax(t, 1), 1), [x]);
+  });
+  it('an out-of-range host index throws a RangeError, as on the cpu', () => {
+    const x = devicePut(f32(1, [3]), 'gpu');
+    const bad = onBackend('gpu', () => fromTypedArray(Int32Array.of(3), [1], 'int32'));
+    expect(() => np.take(x, bad)).toThrow(RangeError);
+  });
+});
+
+describe.skipIf(gpuSkip !== null)('gpu dtypes and residency', () => {
+  it('float64 arrays are refused with a clear error', () => {
+    const x64 = randomTensor(rngFrom(1), [3], 'float64');
+    expect(() => devicePut(x64, 'gpu')).toThrow(/float64 arrays are not supported on the gpu backend/);
+    const x = devicePut(f32(1, [3]), 'gpu');
+    expect(() => x.astype('float64')).toThrow(/float64/);
+  });
+  it('int32 PRNG keys round-trip exactly and random draws match the cpu', () => {
+    const cpu = onBackend('cpu', () => random.normal(random.splitKeys(random.key(42), 2)[1]!, [50]).data());
+    const gpu = onBackend('gpu', () => {
+      const k = random.splitKeys(random.key(42), 2)[1]!;
+      expect(k.concrete('t').backend.name).toBe('gpu');
+      return random.normal(k, [50]).data();
+    });
+    expect(Array.from(gpu)).toEqual(Array.from(cpu));
+  });
+  it('a chain of ops runs without reading back; data() reads once', () => {
+    const x = devicePut(f32(2, [64, 64]), 'gpu');
+    const y = np.tanh(np.matmul(x, x).add(1)).sum(0);
+    const h = y.concrete('t').handle as { store: { tex: unknown } };
+    expect(typeof (h.store.tex as { toArray?: unknown }).toArray).toBe('function'); // a texture, not host data
+    expect(y.data().length).toBe(64);
+    expect(gpuKernelStats().mode).toBe('headlessgl');
+    expect(gpuMemory().buffers).toBeGreaterThan(0);
+  });
+});
