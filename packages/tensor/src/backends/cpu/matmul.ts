@@ -16,9 +16,14 @@
  * Packing buffers are module-level scratch reused across calls. Edges (M, N not multiples of the tile) are
  * zero-padded in the packed panels; the micro-kernel stores only the valid part of its tile.
  * Matrix–vector shapes (M = 1 or N = 1) skip the packing and use dot-product / axpy loops (float64 sums).
+ *
+ * Float32 matrix–matrix products above a small size (WASM_MIN_WORK) run instead on the WebAssembly SIMD128 kernel
+ * in wasm/ (the same Goto/BLIS structure, 7–10× faster), which **sums in float32**; the JS GEMM here serves
+ * float64, small products, and every product when XS_WASM=0 is set (or WebAssembly SIMD is unavailable).
  */
 import type { TypedArray } from '../../core/dtype.js';
 import { allocOut, check, transposeCopy, type CpuKernel } from './util.js';
+import { wasmSgemm } from './wasm/sgemm.js';
 
 // Tile and block sizes (elements). The micro-tile is MR×NR = 4×4: sixteen accumulators plus eight operands
 // fit in the 16 XMM registers V8 can allocate on x64 with only light spilling.
@@ -293,6 +298,12 @@ export interface DotGeneralParams {
 
 let cScratch = new Float64Array(0);
 
+/**
+ * M·N·K from which a float32 product goes to wasm: measured break-even near 8×8×8 (both ~2 µs, mostly
+ * dot_general's own set-up); wasm is 1.3× faster at 12³, 4× at 32³, 6.5× at 64³.
+ */
+const WASM_MIN_WORK = 1024;
+
 const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
   const lhs = inputs[0]!;
   const rhs = inputs[1]!;
@@ -359,6 +370,18 @@ const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
     return o;
   }
   if (K === 0) return o;
+
+  // float32 matrix–matrix products with at least WASM_MIN_WORK multiply-adds per batch run on the WebAssembly
+  // SIMD kernel (wasm/sgemm.ts, 7–10× the JS kernel), which sums in float32 rather than float64. The environment
+  // variable XS_WASM=0 keeps every product on the JS path below (for comparison, or as an escape hatch).
+  if (M > 1 && N > 1 && M * N * K >= WASM_MIN_WORK && o instanceof Float32Array && A instanceof Float32Array && Bm instanceof Float32Array) {
+    const sgemm = wasmSgemm();
+    // (run returns false, having written nothing, when wasm cannot get the memory: then the JS path runs)
+    if (sgemm && sgemm.run(M, N, K, A, 0, sAm, sAk, Bm, 0, sBk, sBn, o, 0)) {
+      for (let b = 1; b < Bn; b++) sgemm.run(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, o, b * cB);
+      return o;
+    }
+  }
 
   let C: Float64Array;
   if (o instanceof Float64Array) C = o;

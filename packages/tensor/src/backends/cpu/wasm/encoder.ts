@@ -1,0 +1,205 @@
+/**
+ * A minimal WebAssembly binary encoder: just enough to emit the float32 matmul module (kernel.ts) at run time,
+ * so the package ships no generated .wasm file and needs no toolchain.
+ *
+ * Reference: the WebAssembly core spec, "Binary Format" (https://webassembly.github.io/spec/core/binary/),
+ * and the SIMD proposal's opcode table (merged into the spec in 2.0). A module is the magic number and version
+ * followed by sections; each section is `id, byte length (LEB128), contents`. Integers are LEB128: 7 bits per
+ * byte, low bits first, the high bit set on every byte but the last (signed: two's complement, sign-extended).
+ *
+ * Only what the matmul needs is here: i32 locals and arithmetic, structured control flow (block / loop / if),
+ * f32 scalar loads/stores and a handful of v128 (SIMD128) instructions. Function bodies are written with
+ * `Body`, one method per instruction, in the same order as the WebAssembly text format (stack machine: the
+ * operands are pushed first, then the instruction pops them).
+ */
+
+/** Value types. */
+export const i32 = 0x7f;
+export const f32 = 0x7d;
+export const v128 = 0x7b;
+export type ValType = typeof i32 | typeof f32 | typeof v128;
+
+/** Unsigned LEB128. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  n |= 0;
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    // done when the remaining bits are all copies of the sign bit of `byte`
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** A UTF-8 name (section names, export names): length then bytes. ASCII only here. */
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+
+/** A length-prefixed vector of already-encoded items. */
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+/** The SIMD instructions used (prefix 0xfd, then the opcode as unsigned LEB128). */
+const SIMD = {
+  'v128.load': 0x00,
+  'v128.load32_splat': 0x09,
+  'v128.store': 0x0b,
+  'v128.const': 0x0c,
+  'i8x16.shuffle': 0x0d,
+  'f32x4.splat': 0x13,
+  'f32x4.add': 0xe4,
+  'f32x4.mul': 0xe6,
+} as const;
+
+/**
+ * A function body under construction. Locals are numbered: the parameters first, then those declared with
+ * `local()`, in order. Structured control (block / loop / if) nests; `br n` / `br_if n` name the n-th
+ * enclosing label (0 = innermost); a loop's label branches back to its start, a block's to its end.
+ */
+export class Body {
+  readonly code: number[] = [];
+  private readonly locals: ValType[] = [];
+  constructor(readonly params: readonly ValType[]) {}
+
+  /** Declare a local of type `t`; returns its index. */
+  local(t: ValType): number {
+    this.locals.push(t);
+    return this.params.length + this.locals.length - 1;
+  }
+
+  private op(...bytes: number[]): this {
+    for (const b of bytes) this.code.push(b);
+    return this;
+  }
+
+  // variables
+  get(i: number): this { return this.op(0x20, ...uleb(i)); }
+  set(i: number): this { return this.op(0x21, ...uleb(i)); }
+  tee(i: number): this { return this.op(0x22, ...uleb(i)); }
+
+  // i32 arithmetic and comparisons (comparisons push 1 or 0)
+  i32(n: number): this { return this.op(0x41, ...sleb(n)); }
+  add(): this { return this.op(0x6a); }
+  sub(): this { return this.op(0x6b); }
+  mul(): this { return this.op(0x6c); }
+  divU(): this { return this.op(0x6e); }
+  remU(): this { return this.op(0x70); }
+  eqz(): this { return this.op(0x45); }
+  eq(): this { return this.op(0x46); }
+  ne(): this { return this.op(0x47); }
+  ltS(): this { return this.op(0x48); }
+  ltU(): this { return this.op(0x49); }
+  gtS(): this { return this.op(0x4a); }
+  geS(): this { return this.op(0x4e); }
+  geU(): this { return this.op(0x4f); }
+  and(): this { return this.op(0x71); }
+  /** select: pops [a, b, cond] and pushes cond ? a : b. */
+  select(): this { return this.op(0x1b); }
+
+  // control
+  block(): this { return this.op(0x02, 0x40); } // 0x40: the empty block type (no results)
+  loop(): this { return this.op(0x03, 0x40); }
+  if(): this { return this.op(0x04, 0x40); }
+  else(): this { return this.op(0x05); }
+  end(): this { return this.op(0x0b); }
+  br(depth: number): this { return this.op(0x0c, ...uleb(depth)); }
+  brIf(depth: number): this { return this.op(0x0d, ...uleb(depth)); }
+
+  // memory: the address is the i32 on the stack plus the constant `offset` (bytes). `align` is log2 of the
+  // expected alignment, a hint only.
+  f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
+  f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
+  f32Add(): this { return this.op(0x92); }
+  /** f32.const 0 (the constant is 4 little-endian IEEE 754 bytes). */
+  f32Zero(): this { return this.op(0x43, 0, 0, 0, 0); }
+  i32Store(offset = 0): this { return this.op(0x36, 2, ...uleb(offset)); }
+  /** 8-byte load/store (used to move two f32 at once). */
+  i64Load(offset = 0): this { return this.op(0x29, 3, ...uleb(offset)); }
+  i64Store(offset = 0): this { return this.op(0x37, 3, ...uleb(offset)); }
+
+  // SIMD128
+  private simd(name: keyof typeof SIMD, ...imm: number[]): this {
+    return this.op(0xfd, ...uleb(SIMD[name]), ...imm);
+  }
+  v128Load(offset = 0): this { return this.simd('v128.load', 2, ...uleb(offset)); }
+  v128Store(offset = 0): this { return this.simd('v128.store', 2, ...uleb(offset)); }
+  /** Load one f32 and broadcast it to all four lanes. */
+  v128Load32Splat(offset = 0): this { return this.simd('v128.load32_splat', 2, ...uleb(offset)); }
+  /** The all-zero vector. */
+  v128Zero(): this { return this.simd('v128.const', ...new Array<number>(16).fill(0)); }
+  f32x4Splat(): this { return this.simd('f32x4.splat'); }
+  /**
+   * Pops [x, y] and pushes the four f32 lanes picked by `lanes` from the eight lanes of x (0–3) then y (4–7).
+   * (Encoded as i8x16.shuffle: each 32-bit lane is four byte lanes.)
+   */
+  shuffle32(lanes: readonly [number, number, number, number]): this {
+    return this.simd('i8x16.shuffle', ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+  }
+  f32x4Add(): this { return this.simd('f32x4.add'); }
+  f32x4Mul(): this { return this.simd('f32x4.mul'); }
+
+  /** Emit a fragment of code (a helper that pushes something) in line. */
+  emit(fragment: () => unknown): this {
+    fragment();
+    return this;
+  }
+
+  /** The encoded body: local declarations (run-length by type), instructions, `end`. */
+  encode(): number[] {
+    const groups: number[][] = [];
+    for (let i = 0; i < this.locals.length; ) {
+      let j = i;
+      while (j < this.locals.length && this.locals[j] === this.locals[i]) j++;
+      groups.push([...uleb(j - i), this.locals[i]!]);
+      i = j;
+    }
+    const body = [...vec(groups), ...this.code, 0x0b];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+export interface FuncDef {
+  /** Export name. */
+  name: string;
+  body: Body;
+  results?: ValType[];
+}
+
+/**
+ * A module with one imported memory (`env.memory`, at least `minPages` 64 KiB pages) and the given exported
+ * functions. Importing the memory (rather than defining it) lets the caller create, grow and swap it.
+ */
+export function encodeModule(funcs: readonly FuncDef[], minPages = 1): Uint8Array {
+  const section = (id: number, contents: number[]): number[] => [id, ...uleb(contents.length), ...contents];
+  // one function type per function (duplicates are allowed)
+  const types = funcs.map((f) => [0x60, ...vec(f.body.params.map((t) => [t])), ...vec((f.results ?? []).map((t) => [t]))]);
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, // "\0asm"
+    0x01, 0x00, 0x00, 0x00, // version 1
+    ...section(1, vec(types)),
+    // import "env" "memory": kind 0x02 (memory), limits 0x00 (min only)
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(minPages)]])),
+    ...section(3, vec(funcs.map((_, i) => uleb(i)))), // function i has type i
+    ...section(7, vec(funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))), // kind 0x00: function
+    ...section(10, vec(funcs.map((f) => f.body.encode()))),
+  ];
+  return new Uint8Array(bytes);
+}

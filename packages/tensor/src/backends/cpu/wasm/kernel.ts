@@ -1,0 +1,338 @@
+/**
+ * The WebAssembly code of the float32 matmul, generated with encoder.ts. Three exported functions; sgemm.ts
+ * copies the operands into the module's memory and drives them:
+ *
+ *   packA / packB(dst, src, n, kc, sW, sK)   copy a strided block of A / B into panels (see buildPack)
+ *   gemm(mc, nc, kc, pa, pb, pc, ldc, first) C[i, j] (+)= Σ_{k<kc} Apack[i, k] · Bpack[k, j]  (i < mc, j < nc)
+ *                                            (= for the first K block, first = 1; += for the others)
+ * (all arguments i32; pointers and strides in bytes)
+ *
+ * Packed layouts (float32; the last panel of each is zero-padded, so the micro-kernel always computes full
+ * tiles):
+ *   A: panels of MR rows, panel p at pa + p·MR·kc·4, holding A[p·MR + r, k] at index k·MR + r
+ *      (for each k, the MR values of one column of the panel, side by side)
+ *   B: panels of NR = 4·NV columns, panel q at pb + q·NR·kc·4, holding B[k, q·NR + c] at index k·NR + c
+ *      (for each k, NV four-lane vectors: one row of the panel)
+ *   C: row-major with a row stride of ldc bytes; only the valid mc × nc part is written.
+ *
+ * The micro-kernel. For each NR-wide B panel and each MR-tall A panel it keeps an MR × NR tile of C in MR·NV
+ * f32x4 registers and, for every k, loads the NV vectors of B's row k, then for each of the MR rows
+ * broadcasts A[r, k] to all four lanes (v128.load32_splat) and does acc[r][v] += a · b[v] (f32x4.mul then
+ * f32x4.add: relaxed-SIMD fused multiply-add is not enabled by default in Node 20, so the sums are rounded
+ * after each product as well). A full tile is then stored into C (first K block) or added to it with v128
+ * loads/stores; an edge tile (the last rows or columns) is spilled to a scratch area at address 0 and its
+ * valid part stored / added one float at a time.
+ *
+ * Register budget and tile shape: x64 gives V8 16 XMM registers, one kept as scratch, so MR·NV accumulators
+ * + NV B vectors + the broadcast A values + a product must fit in 15. The tile is 2 × 12 (6 accumulators),
+ * chosen by measurement (kernel alone, Zen 5, Node 20): 2×12 and 3×8 ran at 45–47 GFLOP/s, 4×8 and 2×16 at
+ * 44, 5×8 at 39 (spills); 2×12 also packs with SIMD (packing wants 2 or a multiple of 4 rows) and its 12
+ * columns divide the MLP's 60. The K loop is not unrolled: V8 hoists the loads of an unrolled body ahead of the
+ * arithmetic, which needs more registers and spilled (4×8 unrolled 4× ran at 25 GFLOP/s); TurboFan's own
+ * loop peeling already leaves the plain loop with nothing but loads, mul/add and three integer ops per k.
+ */
+import { Body, encodeModule, i32, v128 } from './encoder.js';
+
+export interface KernelShape {
+  /** Rows of the micro-tile (A panel height). */
+  MR: number;
+  /** f32x4 vectors per row of the micro-tile: the tile is NR = 4·NV columns wide (B panel width). */
+  NV: number;
+}
+
+/** Bytes at address 0 reserved for the edge-tile scratch. */
+export const SCRATCH_BYTES = 1024;
+
+/**
+ * gemm(mc, nc, kc, pa, pb, pc, ldc, first), in JS-like pseudo-code (pointers in bytes, loads as in wasm):
+ *
+ *   for (jr = 0; jr < nc; jr += NR)                      // each B panel
+ *     for (ir = 0; ir < mc; ir += MR) {                  // each A panel
+ *       acc[0..MR)[0..NV) = 0
+ *       a = pa + ir·kc·4;  b = pb + jr·kc·4
+ *       do {                                             // kc times
+ *         bv[v] = v128.load(b + 16v)                     // B[k, jr+4v .. jr+4v+3]
+ *         for r:  s = v128.load32_splat(a + 4r)          // A[ir+r, k] ×4
+ *                 for v:  acc[r][v] = f32x4.add(acc[r][v], f32x4.mul(s, bv[v]))
+ *         a += MR·4;  b += NR·4
+ *       } while (a < aEnd)
+ *       c = pc + ir·ldc + jr·4
+ *       if (full tile)  for r, v:  C[c + r·ldc + 16v] = acc[r][v]  (first)  or  += acc[r][v]  (v128 ops)
+ *       else            scratch = acc; store / add scratch's valid mr × nr part into C one float at a time
+ *     }
+ * (The loops over MR, NV and v are unrolled by the generator: acc, bv and s are plain wasm locals.)
+ */
+function buildGemm({ MR, NV }: KernelShape): Body {
+  const NR = 4 * NV;
+  const f = new Body([i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [mc, nc, kc, pa, pb, pc, ldc, first] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const jr = f.local(i32); // column of the current B panel
+  const ir = f.local(i32); // row of the current A panel
+  const a = f.local(i32); // read pointer in the A panel
+  const aEnd = f.local(i32);
+  const b = f.local(i32); // read pointer in the B panel
+  const c = f.local(i32); // address of the tile's current row in C
+  const mr = f.local(i32); // valid rows / columns of an edge tile
+  const nr = f.local(i32);
+  const r = f.local(i32);
+  const col = f.local(i32);
+  const p = f.local(i32);
+  const acc: number[][] = [];
+  for (let rr = 0; rr < MR; rr++) acc.push(Array.from({ length: NV }, () => f.local(v128)));
+  const bv = Array.from({ length: NV }, () => f.local(v128));
+  const s = f.local(v128);
+
+  // for (jr = 0; jr < nc; jr += NR)    (do-while: nc > 0)
+  f.i32(0).set(jr);
+  f.loop();
+  {
+    // for (ir = 0; ir < mc; ir += MR)
+    f.i32(0).set(ir);
+    f.loop();
+    {
+      for (const row of acc) for (const x of row) f.v128Zero().set(x);
+      // a = pa + ir·kc·4 (A panel ir/MR), aEnd = a + kc·MR·4, b = pb + jr·kc·4 (B panel jr/NR)
+      f.get(pa).get(ir).get(kc).mul().i32(4).mul().add().tee(a);
+      f.get(kc).i32(MR * 4).mul().add().set(aEnd);
+      f.get(pb).get(jr).get(kc).mul().i32(4).mul().add().set(b);
+      // the K loop: one k per iteration (kc > 0)
+      f.loop();
+      {
+        // B row k: NV vectors
+        for (let v = 0; v < NV; v++) f.get(b).v128Load(16 * v).set(bv[v]!);
+        for (let rr = 0; rr < MR; rr++) {
+          // s = A[rr, k] in all lanes; acc[rr][v] += s · B[k, 4v .. 4v+3]
+          f.get(a).v128Load32Splat(4 * rr).set(s);
+          for (let v = 0; v < NV; v++) f.get(acc[rr]![v]!).get(s).get(bv[v]!).f32x4Mul().f32x4Add().set(acc[rr]![v]!);
+        }
+        f.get(b).i32(NR * 4).add().set(b);
+        f.get(a).i32(MR * 4).add().tee(a);
+        f.get(aEnd).ltU().brIf(0);
+      }
+      f.end();
+
+      // c = pc + ir·ldc + jr·4; rows and columns left: mr = mc - ir, nr = nc - jr
+      f.get(pc).get(ir).get(ldc).mul().add().get(jr).i32(4).mul().add().set(c);
+      f.get(mc).get(ir).sub().set(mr);
+      f.get(nc).get(jr).sub().set(nr);
+      f.get(mr).i32(MR).geS().get(nr).i32(NR).geS().and();
+      f.if();
+      {
+        // full tile: C[row] = acc[row] for the first K block, else C[row] += acc[row] (NV vectors per row)
+        f.get(first);
+        f.if();
+        for (let rr = 0; rr < MR; rr++) {
+          for (let v = 0; v < NV; v++) f.get(c).get(acc[rr]![v]!).v128Store(16 * v);
+          if (rr < MR - 1) f.get(c).get(ldc).add().set(c);
+        }
+        f.else();
+        for (let rr = 0; rr < MR; rr++) {
+          for (let v = 0; v < NV; v++) f.get(c).get(c).v128Load(16 * v).get(acc[rr]![v]!).f32x4Add().v128Store(16 * v);
+          if (rr < MR - 1) f.get(c).get(ldc).add().set(c);
+        }
+        f.end();
+      }
+      f.else();
+      {
+        // edge tile: spill the accumulators to scratch[rr·NR + j] at address 0, then add the valid part
+        for (let rr = 0; rr < MR; rr++) for (let v = 0; v < NV; v++) f.i32(0).get(acc[rr]![v]!).v128Store((rr * NR + 4 * v) * 4);
+        // mr = min(mr, MR), nr = min(nr, NR)
+        f.get(mr).i32(MR).get(mr).i32(MR).ltS().select().set(mr);
+        f.get(nr).i32(NR).get(nr).i32(NR).ltS().select().set(nr);
+        f.i32(0).set(r);
+        f.loop(); // for (r = 0; r < mr; r++)
+        {
+          f.i32(0).set(col);
+          f.loop(); // for (col = 0; col < nr; col++)  C[c + col·4] = (first ? 0 : C[c + col·4]) + scratch[r·NR + col]
+          {
+            f.get(c).get(col).i32(4).mul().add().tee(p);
+            f.get(r).i32(NR).mul().get(col).add().i32(4).mul().f32Load();
+            f.get(p).f32Load().f32Zero().get(first).eqz().select(); // first ? 0 : C[c + col·4]
+            f.f32Add().f32Store();
+            f.get(col).i32(1).add().tee(col).get(nr).ltS().brIf(0);
+          }
+          f.end();
+          f.get(c).get(ldc).add().set(c);
+          f.get(r).i32(1).add().tee(r).get(mr).ltS().brIf(0);
+        }
+        f.end();
+      }
+      f.end();
+
+      f.get(ir).i32(MR).add().tee(ir).get(mc).ltS().brIf(0);
+    }
+    f.end();
+    f.get(jr).i32(NR).add().tee(jr).get(nc).ltS().brIf(0);
+  }
+  f.end();
+  return f;
+}
+
+/**
+ * pack(dst, src, n, kc, sW, sK)   (i32; dst, src, sW, sK in bytes)
+ *   Copies n "rows" w × kc values k of a strided float32 source, element (w, k) at src + w·sW + k·sK, into
+ *   panels of W rows: panel p at dst + p·W·kc·4 holds element (p·W + i, k) at index k·W + i, with zeros in
+ *   the rows past n. Packing A uses W = MR (rows of A); packing B uses W = NR (columns of B as the rows).
+ * The full panels take one of two SIMD paths (W is 2 or a multiple of 4):
+ *   - sW = 4 (the W values of one k are adjacent, e.g. B row-major, or A stored transposed): for each k, copy
+ *     W values into every panel (vector copies; k outermost, so the source is read in order even when its
+ *     rows are a power-of-two bytes apart, which would otherwise thrash one cache set);
+ *   - sK = 4 (each row is contiguous along k, e.g. A row-major, B stored transposed): panel by panel, 4 k
+ *     at a time, load 4 vectors from 4 rows and transpose the 4×4 block with shuffles (2 rows: interleave).
+ * The last, partial panel (and any other strides) is copied value by value.
+ */
+function buildPack(W: number): Body {
+  const f = new Body([i32, i32, i32, i32, i32, i32]);
+  const [dst, src, n, kc, sW, sK] = [0, 1, 2, 3, 4, 5];
+  const full = f.local(i32); // rows in full panels: W·floor(n / W) (0 if no SIMD path applies)
+  const p = f.local(i32); // first row of the current panel
+  const sp = f.local(i32); // src address of the panel's first row
+  const d = f.local(i32); // write pointer
+  const q = f.local(i32);
+  const k = f.local(i32);
+  const koff = f.local(i32); // k·4
+  const kEnd = f.local(i32);
+  const rows = Array.from({ length: W }, () => f.local(i32)); // address of each row of the panel
+  const x = Array.from({ length: 4 }, () => f.local(v128));
+  const t = Array.from({ length: 4 }, () => f.local(v128));
+  const panelBytes = (): Body => f.get(kc).i32(4 * W).mul(); // pushes W·kc·4
+
+  // full = n - n mod W
+  f.get(n).get(n).i32(W).remU().sub().set(full);
+  f.get(sW).i32(4).eq().get(full).i32(0).ne().and();
+  f.if();
+  {
+    // ---- sW = 4: for each k (row q of the source), copy W adjacent values into each full panel
+    f.get(src).set(q);
+    f.get(dst).set(koff); // (koff: address of value k in panel 0)
+    f.get(kc).set(k);
+    f.loop();
+    {
+      f.get(koff).set(d);
+      f.i32(0).set(p);
+      f.loop();
+      {
+        // panel p: dst + p/W·panelBytes + k·W·4  ←  q + p·4
+        f.get(q).get(p).i32(4).mul().add().set(sp);
+        if (W === 2) f.get(d).get(sp).i64Load().i64Store();
+        for (let g = 0; g < Math.floor(W / 4); g++) f.get(d).get(sp).v128Load(16 * g).v128Store(16 * g);
+        f.get(d).emit(panelBytes).add().set(d);
+        f.get(p).i32(W).add().tee(p).get(full).ltU().brIf(0);
+      }
+      f.end();
+      f.get(q).get(sK).add().set(q);
+      f.get(koff).i32(4 * W).add().set(koff);
+      f.get(k).i32(1).sub().tee(k).brIf(0);
+    }
+    f.end();
+  }
+  f.else();
+  {
+    f.get(sK).i32(4).eq().get(full).i32(0).ne().and();
+    f.if();
+    {
+      // ---- sK = 4: panel by panel, transposing 4 k at a time
+      f.i32(0).set(p);
+      f.loop();
+      {
+        f.get(src).get(p).get(sW).mul().add().set(sp);
+        for (let i = 0; i < W; i++) f.get(sp).get(sW).i32(i).mul().add().set(rows[i]!);
+        f.get(dst).get(p).i32(W).divU().emit(panelBytes).mul().add().set(d);
+        f.i32(0).set(koff);
+        f.get(kc).i32(-4).and().i32(4).mul().set(kEnd); // (kc rounded down to a multiple of 4)·4
+        f.block();
+        f.loop();
+        {
+          f.get(koff).get(kEnd).geS().brIf(1);
+          if (W === 2) {
+            // x0 = row 0, k .. k+3; x1 = row 1: interleave to (x0[0] x1[0] x0[1] x1[1]), (x0[2] x1[2] x0[3] x1[3])
+            for (let i = 0; i < 2; i++) f.get(rows[i]!).get(koff).add().v128Load().set(x[i]!);
+            f.get(d).get(x[0]!).get(x[1]!).shuffle32([0, 4, 1, 5]).v128Store(0);
+            f.get(d).get(x[0]!).get(x[1]!).shuffle32([2, 6, 3, 7]).v128Store(16);
+          }
+          for (let g = 0; g < Math.floor(W / 4); g++) {
+            // x[i] = row 4g+i, k .. k+3
+            for (let i = 0; i < 4; i++) f.get(rows[4 * g + i]!).get(koff).add().v128Load().set(x[i]!);
+            // t0 = x0[0] x1[0] x0[1] x1[1], t1 = x2[0] x3[0] x2[1] x3[1], t2, t3: the same for lanes 2, 3
+            f.get(x[0]!).get(x[1]!).shuffle32([0, 4, 1, 5]).set(t[0]!);
+            f.get(x[2]!).get(x[3]!).shuffle32([0, 4, 1, 5]).set(t[1]!);
+            f.get(x[0]!).get(x[1]!).shuffle32([2, 6, 3, 7]).set(t[2]!);
+            f.get(x[2]!).get(x[3]!).shuffle32([2, 6, 3, 7]).set(t[3]!);
+            // column j of the block (x0[j] x1[j] x2[j] x3[j]) goes to k+j, rows 4g .. 4g+3
+            f.get(d).get(t[0]!).get(t[1]!).shuffle32([0, 1, 4, 5]).v128Store((0 * W + 4 * g) * 4);
+            f.get(d).get(t[0]!).get(t[1]!).shuffle32([2, 3, 6, 7]).v128Store((1 * W + 4 * g) * 4);
+            f.get(d).get(t[2]!).get(t[3]!).shuffle32([0, 1, 4, 5]).v128Store((2 * W + 4 * g) * 4);
+            f.get(d).get(t[2]!).get(t[3]!).shuffle32([2, 3, 6, 7]).v128Store((3 * W + 4 * g) * 4);
+          }
+          f.get(koff).i32(16).add().set(koff);
+          f.get(d).i32(16 * W).add().set(d);
+          f.br(0);
+        }
+        f.end();
+        f.end();
+        // the last kc mod 4 values of k
+        f.get(kc).i32(4).mul().set(kEnd);
+        f.block();
+        f.loop();
+        {
+          f.get(koff).get(kEnd).geS().brIf(1);
+          for (let i = 0; i < W; i++) f.get(d).get(rows[i]!).get(koff).add().f32Load().f32Store(4 * i);
+          f.get(koff).i32(4).add().set(koff);
+          f.get(d).i32(4 * W).add().set(d);
+          f.br(0);
+        }
+        f.end();
+        f.end();
+        f.get(p).i32(W).add().tee(p).get(full).ltU().brIf(0);
+      }
+      f.end();
+    }
+    f.else();
+    f.i32(0).set(full); // no SIMD path: every panel below
+    f.end();
+  }
+  f.end();
+
+  // ---- the remaining panels (rows full .. n), value by value, zeros past the last row
+  f.get(full).set(p);
+  f.block();
+  f.loop();
+  {
+    f.get(p).get(n).geU().brIf(1);
+    f.get(src).get(p).get(sW).mul().add().set(q);
+    f.get(dst).get(p).i32(W).divU().emit(panelBytes).mul().add().set(d);
+    f.get(kc).set(k);
+    f.loop();
+    {
+      for (let i = 0; i < W; i++) {
+        // row p + i < n ? value : 0
+        f.get(p).i32(i).add().get(n).ltU();
+        f.if();
+        f.get(d).get(q).get(sW).i32(i).mul().add().f32Load().f32Store(4 * i);
+        f.else();
+        f.get(d).i32(0).i32Store(4 * i);
+        f.end();
+      }
+      f.get(q).get(sK).add().set(q);
+      f.get(d).i32(4 * W).add().set(d);
+      f.get(k).i32(1).sub().tee(k).brIf(0);
+    }
+    f.end();
+    f.get(p).i32(W).add().set(p);
+    f.br(0);
+  }
+  f.end();
+  f.end();
+  return f;
+}
+
+/** The module's bytes for a micro-tile shape: exports gemm, packA (W = MR) and packB (W = NR). */
+export function gemmModuleBytes(shape: KernelShape): Uint8Array {
+  if (shape.MR !== 2 && shape.MR % 4 !== 0) throw new Error('wasm sgemm: MR must be 2 or a multiple of 4');
+  if (shape.MR * 16 * shape.NV > SCRATCH_BYTES) throw new Error('wasm sgemm: the tile does not fit the scratch area');
+  return encodeModule([
+    { name: 'gemm', body: buildGemm(shape) },
+    { name: 'packA', body: buildPack(shape.MR) },
+    { name: 'packB', body: buildPack(4 * shape.NV) },
+  ]);
+}
