@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPytree } from '@xs/crossstitch';
 import { parseMetricsCsv } from '../src/artifacts.js';
+import { detectBackend } from '../src/backend.js';
 import type { Engine, RunOptions, SeedConfig } from '../src/contract.js';
 import { FILES } from '../src/run-dir.js';
 import { TRAIN_JSON_SCHEMA, validateJson } from '../src/schema.js';
@@ -62,7 +63,8 @@ describe('train (fake engine)', () => {
     expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
 
     const config = JSON.parse(readFileSync(join(dir, FILES.config), 'utf8'));
-    expect(config).toMatchObject({ kind: 'xs-run', variant: 'seed', backend: 'cpu', data: { dataDir: t.data, verify: false } });
+    // no --backend: auto, which picks the GPU where gpu.js has a GL context (CI runs under xvfb-run with headless-gl)
+    expect(config).toMatchObject({ kind: 'xs-run', variant: 'seed', backend: detectBackend().selected, data: { dataDir: t.data, verify: false } });
     expect(config.seedConfig).toMatchObject({ epochs: { mnist: 2, fashion: 2, stitch: 3 }, batchesPerEpoch: { mnist: 3, fashion: 3, stitch: 2 }, batchSize: 20, stitchSamples: 40 });
     expect(config.seedConfig.trainExamples).toEqual({ mnist: 200, fashion: 200 });
 
