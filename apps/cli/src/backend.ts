@@ -3,18 +3,16 @@
  * the `gl` package and a display, e.g. under `xvfb-run -a`) or `auto` (the GPU when it can run here, else
  * the CPU). The default is the XS_BACKEND environment variable, else auto.
  */
-import { GpuUnavailableError, devices, setDefaultBackend } from '@xs/tensor';
+import { GpuUnavailableError, autoBackend, devices, setDefaultBackend } from '@xs/tensor';
 import { NotAvailableError } from './args.js';
 
 export type BackendChoice = 'auto' | 'cpu' | 'gpu';
 
-/** What `auto` would pick here, and why, without changing anything. */
+/** What `auto` would pick here, and why (the library decides), without changing anything. */
 export function detectBackend(): { selected: string; reason: string; devices: { name: string; available: boolean; description: string }[] } {
   const list = devices().map((d) => ({ name: d.name, available: d.available, description: d.description }));
-  const gpu = list.find((d) => d.name === 'gpu');
-  if (gpu?.available) return { selected: 'gpu', reason: `auto picks the GPU: ${gpu.description}`, devices: list };
-  const why = gpu ? `the gpu backend cannot run here (${gpu.description})` : 'this build of @xs/tensor has no gpu backend';
-  return { selected: 'cpu', reason: `auto picks the CPU: ${why}`, devices: list };
+  const auto = autoBackend();
+  return { selected: auto.name, reason: auto.reason, devices: list };
 }
 
 /** The backend asked for by `--backend`, else XS_BACKEND, else auto. */

@@ -5,7 +5,7 @@
  * - `devices()` lists the backends with whether each can run here and why (not).
  * - `setDefaultBackend('cpu' | 'gpu' | 'auto')` picks where arrays made from host data (`array`, `zeros`,
  *   `random.*`, ...) live; ops then run on their operands' backend. 'auto' takes the GPU when gpu.js has a
- *   real GL context (headless-gl in Node, WebGL in a browser) and the CPU otherwise; `backendInfo()` says
+ *   real GL context on a hardware GPU (headless-gl in Node, WebGL in a browser; a software renderer such as Mesa llvmpipe is slower than the CPU backend, so 'auto' passes it over) and the CPU otherwise; `backendInfo()` says
  *   which was picked and why. Asking for 'gpu' where there is none throws GpuUnavailableError saying what is
  *   missing (the `gl` package, or a display: run under `xvfb-run -a`).
  * - The environment variable XS_BACKEND (cpu | gpu | auto), read when the library loads, sets the default.
@@ -100,8 +100,7 @@ export function backendInfo(): BackendInfo {
 export function setDefaultBackend(choice: BackendChoice | string): BackendInfo {
   let info: BackendInfo;
   if (choice === 'auto') {
-    const p = probeGpu();
-    info = p.available ? { name: 'gpu', reason: `auto: ${p.reason}` } : { name: 'cpu', reason: `auto: no gpu (${p.reason})` };
+    info = autoBackend();
   } else if (choice === 'gpu') {
     const p = probeGpu();
     if (!p.available) throw new GpuUnavailableError(p.reason);
@@ -115,13 +114,26 @@ export function setDefaultBackend(choice: BackendChoice | string): BackendInfo {
   return info;
 }
 
+/**
+ * What 'auto' picks here and why, without changing the default: the GPU when gpu.js has a GL context on
+ * hardware; the CPU when there is none, or when the context renders in software (Mesa llvmpipe), which is
+ * slower than the CPU backend.
+ * @example autoBackend()   // { name: 'cpu', reason: 'auto: no gpu (...)' }
+ */
+export function autoBackend(): BackendInfo {
+  const p = probeGpu();
+  if (!p.available) return { name: 'cpu', reason: `auto: no gpu (${p.reason})` };
+  if (p.software) return { name: 'cpu', reason: `auto: the GL context renders in software (${p.reason}), slower than the cpu backend; ask for 'gpu' to use it anyway` };
+  return { name: 'gpu', reason: `auto: ${p.reason}` };
+}
+
 function resolveBackend(target: string | Backend): Backend {
   if (typeof target !== 'string') return target;
   if (target === 'gpu') {
     const p = probeGpu();
     if (!p.available) throw new GpuUnavailableError(p.reason);
   }
-  return getBackend(target === 'auto' ? (probeGpu().available ? 'gpu' : 'cpu') : target);
+  return getBackend(target === 'auto' ? autoBackend().name : target);
 }
 
 /**

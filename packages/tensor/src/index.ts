@@ -35,7 +35,7 @@ export type { Jaxpr, Eqn, Var } from './ir/jaxpr.js';
 export type { PyTree, TreeDef } from './tree/index.js';
 export type { Backend, Kernel, KernelInput, KernelOutput, FusedKernel } from './backends/backend.js';
 export { backendNames, getBackend } from './backends/backend.js';
-export { devices, defaultBackend, setDefaultBackend, backendInfo, devicePut, tidy, keep, dispose, memory, GpuUnavailableError } from './device.js';
+export { devices, defaultBackend, setDefaultBackend, autoBackend, backendInfo, devicePut, tidy, keep, dispose, memory, GpuUnavailableError } from './device.js';
 export type { BackendChoice, DeviceInfo, BackendInfo } from './device.js';
 
 export * as numpy from './numpy/index.js';

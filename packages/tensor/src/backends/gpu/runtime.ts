@@ -21,6 +21,8 @@ export interface GpuProbe {
   readonly renderer?: string;
   /** Node: whether the native `gl` package loaded (it built), whatever happened next. */
   readonly glInstalled?: boolean;
+  /** The GL context renders in software (Mesa llvmpipe/softpipe, SwiftShader): it works, but slower than the CPU backend. */
+  readonly software?: boolean;
 }
 
 let gpujs: any | null = null;
@@ -112,7 +114,8 @@ function doProbe(): GpuProbe {
   if (!g.GPU.isHeadlessGLSupported) {
     return { available: false, mode: null, reason: `headless-gl created a context (${renderer ?? 'unknown renderer'}) but gpu.js rejected it` };
   }
-  return { available: true, mode: 'headlessgl', reason: `headless-gl GL context (${renderer ?? 'unknown renderer'})`, renderer, glInstalled: true };
+  const software = /llvmpipe|softpipe|swiftshader|software/i.test(renderer ?? '');
+  return { available: true, mode: 'headlessgl', reason: `headless-gl GL context (${renderer ?? 'unknown renderer'})`, renderer, glInstalled: true, software };
 }
 
 /**
