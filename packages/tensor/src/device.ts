@@ -123,7 +123,7 @@ export function setDefaultBackend(choice: BackendChoice | string): BackendInfo {
 export function autoBackend(): BackendInfo {
   const p = probeGpu();
   if (!p.available) return { name: 'cpu', reason: `auto: no gpu (${p.reason})` };
-  if (p.software) return { name: 'cpu', reason: `auto: the GL context renders in software (${p.reason}), slower than the cpu backend; ask for 'gpu' to use it anyway` };
+  if (p.software) return { name: 'cpu', reason: `auto: the GL context renders in software (${p.reason}); that is slower than the cpu backend, so ask for 'gpu' to use it anyway` };
   return { name: 'gpu', reason: `auto: ${p.reason}` };
 }
 

@@ -7,6 +7,7 @@
  * falls back to running kernels as JavaScript ('cpu' mode): this module refuses that and says what is missing.
  */
 import { createRequire } from 'node:module';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
 
@@ -114,8 +115,36 @@ function doProbe(): GpuProbe {
   if (!g.GPU.isHeadlessGLSupported) {
     return { available: false, mode: null, reason: `headless-gl created a context (${renderer ?? 'unknown renderer'}) but gpu.js rejected it` };
   }
-  const software = /llvmpipe|softpipe|swiftshader|software/i.test(renderer ?? '');
-  return { available: true, mode: 'headlessgl', reason: `headless-gl GL context (${renderer ?? 'unknown renderer'})`, renderer, glInstalled: true, software };
+  const xserver = virtualXServer(process.env.DISPLAY);
+  const software = /llvmpipe|softpipe|swiftshader|software/i.test(renderer ?? '') || xserver !== null;
+  const where = xserver ? ` on ${xserver} ${process.env.DISPLAY}, which renders in software` : '';
+  return { available: true, mode: 'headlessgl', reason: `headless-gl GL context (${renderer ?? 'unknown renderer'})${where}`, renderer, glInstalled: true, software };
+}
+
+/**
+ * The virtual X server (Xvfb, Xvnc) serving `display`, if that is what it is. headless-gl reports its
+ * renderer only as 'ANGLE', but a virtual X server has no GPU: every GL context on it renders in software
+ * (Mesa llvmpipe). Linux only (reads /proc); elsewhere null.
+ */
+function virtualXServer(display: string | undefined): string | null {
+  if (!display) return null;
+  const screen = display.replace(/^[^:]*/, '').replace(/\.\d+$/, ''); // ':99.0' -> ':99'
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const name = argv[0]!.split('/').pop()!;
+      if (/^(Xvfb|Xvnc|Xdummy)$/.test(name) && argv.includes(screen)) return name;
+    } catch {
+      // the process ended, or is not ours to read
+    }
+  }
+  return null;
 }
 
 /**
