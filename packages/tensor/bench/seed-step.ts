@@ -5,12 +5,13 @@
  *   jit batched           jit of the same step
  *   eager per-example     vmap(grad(loss)) + sum, op by op (the notebook's form)
  *   jit per-example       jit(vmap(grad(loss)) + sum) (the notebook's form, compiled)
- * Run: pnpm --filter @xs/tensor bench   (or: npx tsx packages/tensor/bench/seed-step.ts [--quick])
+ * Run: pnpm bench   (or: npx tsx --expose-gc packages/tensor/bench/seed-step.ts [--quick] [--backend cpu|gpu])
  */
 import os from 'node:os';
 import { type Tensor, backendInfo, grad, jit, nn, numpy as np, random, setDefaultBackend, tree, vmap } from '../src/index.js';
 
 type Params = [Tensor, Tensor][];
+type Step = (p: Params, x: Tensor, t: Tensor) => Params;
 const quick = process.argv.includes('--quick');
 // --backend cpu|gpu|auto (default cpu): where the arrays live (gpu needs a GL context: run under xvfb-run -a)
 const backendArg = process.argv.indexOf('--backend');
@@ -44,17 +45,27 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
-/** Steps per second: median over rounds of `reps` steps each. */
-function measure(step: (p: Params, x: Tensor, t: Tensor) => Params, p0: Params, x: Tensor, t: Tensor, rounds: number, reps: number): number {
-  let p = step(p0, x, t); // warm-up (and, for jit, compile)
-  const rates: number[] = [];
+/**
+ * Steps per second of each form: the forms take turns, one round of `reps` steps each, so that the
+ * machine's noise (other processes, frequency changes) hits them alike; the median round counts.
+ */
+function measure(forms: readonly [string, Step][], p0: Params, x: Tensor, t: Tensor, rounds: number, repsOf: (name: string) => number): Map<string, number> {
+  const state = new Map(forms.map(([name, step]) => [name, step(p0, x, t)])); // warm-up (and, for jit, compile)
+  const samples = new Map<string, number[]>(forms.map(([name]) => [name, []]));
   for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) p = step(p, x, t);
-    tree.leaves(p as any).forEach((l) => (l as Tensor).data()); // force results
-    rates.push((reps * 1000) / (performance.now() - t0));
+    for (const [name, step] of forms) {
+      const reps = repsOf(name);
+      let p = state.get(name)!;
+      // Collect the previous form's garbage now, so that no form pays for another's allocations.
+      (globalThis as { gc?: () => void }).gc?.();
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) p = step(p, x, t);
+      tree.leaves(p as any).forEach((l) => (l as Tensor).data()); // force results
+      samples.get(name)!.push((reps * 1000) / (performance.now() - t0));
+      state.set(name, p);
+    }
   }
-  return median(rates);
+  return new Map([...samples].map(([name, xs]) => [name, median(xs)]));
 }
 
 const key = random.key(0);
@@ -65,7 +76,7 @@ const t = np.oneHot(random.randint(kt!, [100], 0, 10), 10);
 
 // The four forms must compute the same step before their speed means anything.
 const reference = tree.leaves(batchedStep(params, x, t) as any) as Tensor[];
-const forms: [string, (p: Params, x: Tensor, t: Tensor) => Params][] = [
+const forms: [string, Step][] = [
   ['eager batched', batchedStep],
   ['jit batched', jit(batchedStep)],
   ['eager per-example', perExampleStep],
@@ -78,8 +89,7 @@ for (const [name, f] of forms) {
 }
 
 const rounds = quick ? 2 : 7;
-const rates = new Map<string, number>();
-for (const [name, f] of forms) rates.set(name, measure(f, params, x, t, rounds, quick ? 2 : name.startsWith('eager per') ? 5 : 20));
+const rates = measure(forms, params, x, t, rounds, (name) => (quick ? 2 : name.startsWith('eager per') ? 3 : name.startsWith('eager') ? 10 : 25));
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`seed step (784-60-20-10, batch 100), ${cpu}, ${os.cpus().length} cores, node ${process.version}${quick ? ' [quick]' : ''}, backend ${backendInfo().name} (${backendInfo().reason})`);
 for (const [name, r] of rates) console.log(`  ${name.padEnd(20)} ${r.toFixed(1).padStart(8)} steps/s`);

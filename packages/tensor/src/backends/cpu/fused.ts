@@ -7,6 +7,7 @@
  */
 import { type DType, type TypedArray, allocate } from '../../core/dtype.js';
 import { sizeOf, stridesOf } from '../../core/shape.js';
+import { mergeDims } from './util.js';
 import type { FusedKernel, KernelInput } from '../backend.js';
 import type { Jaxpr, Var } from '../../ir/jaxpr.js';
 
@@ -74,25 +75,35 @@ function roundHalfEven(x: number): number {
 /** Compile a fused group into a kernel for the CPU backend. */
 export function compileFused(group: Jaxpr): FusedKernel<TypedArray> {
   const shape = group.outvars[0]!.aval.shape;
-  const rank = shape.length;
   const name = new Map<Var, string>();
   group.invars.forEach((v, i) => name.set(v, `x${i}`));
 
-  // Per operand: element strides in the output's index space (0 where it broadcasts).
+  // Per operand: element strides in the output's index space (0 where it broadcasts). Merging dims where
+  // every operand allows it leaves, in the common cases, one flat loop with broadcast operands hoisted.
   const operandStrides = group.invars.map((v) => {
     const s = stridesOf(v.aval.shape);
     return v.aval.shape.map((d, k) => (d === 1 && shape[k] !== 1 ? 0 : s[k]!));
   });
+  const size = sizeOf(shape);
+  const merged = size === 0 ? { shape: [0], strides: group.invars.map(() => [0]) } : mergeDims(shape, operandStrides);
+  const dims = merged.shape;
+  const inner = dims.length - 1;
+  const base = (i: number, k: number): string => (k < 0 ? '0' : `b${i}_${k}`);
   const loops: string[] = [];
-  const idx = (i: number, k: number): string => `o${i}_${k}`;
-  for (let k = 0; k < rank; k++) {
-    const offsets = group.invars
-      .map((_, i) => `const ${idx(i, k)} = ${k === 0 ? '0' : idx(i, k - 1)} + a${k} * ${operandStrides[i]![k]};`)
-      .join(' ');
-    loops.push(`for (let a${k} = 0; a${k} < ${shape[k]}; a${k}++) { ${offsets}`);
+  for (let k = 0; k < inner; k++) {
+    const offsets = group.invars.map((_, i) => `const ${base(i, k)} = ${base(i, k - 1)} + a${k} * ${merged.strides[i]![k]};`).join(' ');
+    loops.push(`for (let a${k} = 0; a${k} < ${dims[k]}; a${k}++) { ${offsets}`);
   }
-  const at = (i: number): string => (rank === 0 ? '0' : idx(i, rank - 1));
-  const body: string[] = group.invars.map((_, i) => `const x${i} = in${i}[${at(i)}];`);
+  // Operands constant along the innermost loop are read once before it.
+  const hoisted = group.invars.map((_, i) => merged.strides[i]![inner] === 0);
+  const read = (i: number): string => {
+    const st = merged.strides[i]![inner]!;
+    return `in${i}[${base(i, inner - 1)}${st === 0 ? '' : st === 1 ? ' + j' : ` + j * ${st}`}]`;
+  };
+  loops.push(...group.invars.map((_, i) => (hoisted[i] ? `const x${i} = ${read(i)};` : '')).filter(Boolean));
+  loops.push(`for (let j = 0; j < ${dims[inner]}; j++) {`);
+  const rank = dims.length;
+  const body: string[] = group.invars.map((_, i) => (hoisted[i] ? '' : `const x${i} = ${read(i)};`)).filter(Boolean);
   group.eqns.forEach((e, n) => {
     const out = e.outs[0]!;
     const v = `t${n}`;
@@ -118,7 +129,6 @@ export function compileFused(group: Jaxpr): FusedKernel<TypedArray> {
     s: typeof sigmoid,
     r: typeof roundHalfEven,
   ) => void;
-  const size = sizeOf(shape);
   const outDTypes = group.outvars.map((v) => v.aval.dtype);
   return (inputs: readonly KernelInput<TypedArray>[], buffers?: readonly (TypedArray | undefined)[]) => {
     const outs = outDTypes.map((d, i) => buffers?.[i] ?? allocate(d, size));
