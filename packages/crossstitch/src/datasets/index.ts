@@ -10,3 +10,4 @@ export * from './resolve.js';
 export * from './load.js';
 export * from './batching.js';
 export * from './status.js';
+export * from './multi-mnist.js';
