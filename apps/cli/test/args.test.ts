@@ -5,7 +5,7 @@ import { buildConfig, mergeConfig } from '../src/commands/train.js';
 import { detectBackend } from '../src/backend.js';
 import { cli } from './helpers.js';
 
-const gpuHere = detectBackend().selected === 'gpu';
+const gpuHere = detectBackend().devices.some((d) => d.name === 'gpu' && d.available); // the gpu backend can run (auto may still prefer the cpu)
 import { defaultSeedConfig } from './fixtures/fake-engine.js';
 
 const specs = [
