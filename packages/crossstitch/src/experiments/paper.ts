@@ -1,0 +1,565 @@
+/**
+ * The paper's experiment (issue 7): does a cross-stitch network (Misra et al., CVPR 2016) help two tasks,
+ * MNIST digits (task A) and Fashion-MNIST items (task B), over single-task nets and hard parameter sharing?
+ *
+ * For every benchmark, sample budget and seed (independent PRNG keys, `foldIn(key(seed), k)` for seed k):
+ *
+ * - `single-task`: one 784-60-20-10 sigmoid MLP per task (the notebook's net), trained on the budget's examples
+ *   of that task, `epochs` epochs — the baseline of delta_m, measured in the same run;
+ * - `single-task-long`: the same nets trained `stitchEpochs` epochs more (fresh optimiser state), the
+ *   equal-training control for the stitched nets, which also start from the single-task nets: a stitched
+ *   net's gain over `single-task` that `single-task-long` also shows is extra training, not sharing;
+ * - `hard-sharing`: shared 784-60-20 hidden layers and one head per task, trained from scratch on the budget's
+ *   examples with the sum of the task losses, `epochs + stitchEpochs` epochs (as many as a stitched tower);
+ * - `notebook-stitch`: the seed notebook's stitch of the two single-task nets (dense alpha blocks into the next
+ *   pre-activation, starting at 0, ONE softmax shared by both tasks), only alpha trained, plain SGD on the SUM
+ *   of per-example gradients at the notebook's lr 0.01, `stitchEpochs` epochs;
+ * - `cross-stitch-layer` / `cross-stitch-unit`: the paper's network (models/cross-stitch.ts), towers
+ *   initialised from the two single-task nets, alpha (0.9, 0.1) per layer or per unit, a head per task, the
+ *   (weighted) sum of task losses; all weights trained with alpha's learning rate times `alphaLrScale`
+ *   (`train: 'all'`), or alpha only (`train: 'alpha'`), `stitchEpochs` epochs on top of the single-task
+ *   training.
+ *
+ * Benchmarks: `combined` — the notebook's setting: MNIST and Fashion-MNIST training sets concatenated and
+ * shuffled, each example carrying ONE label (its task known); a budget of n is the first n examples of the
+ * shuffle (about n/2 per task); tested on each task's own test set. `multi` — Multi-(Fashion+MNIST)
+ * (datasets/multi-mnist.ts), one image with two labels; a budget of n is the first n of a shuffle of the 60000
+ * training pairs; tested on the 10000 test pairs. Budgets are nested (the 500 examples are the first 500 of the
+ * 2000).
+ *
+ * delta_m (Maninis et al. 2019): `100 · mean_t (acc_t − acc_single,t) / acc_single,t`, against the single-task
+ * nets of the SAME seed, benchmark and budget; every number is reported as mean ± sample standard deviation
+ * (n − 1) over the seeds.
+ */
+import { type Tensor, fromTypedArray, jit, nn, numpy as np, random, valueAndGrad } from '@xs/tensor';
+import { type Split, loadDataset } from '../datasets/load.js';
+import { permutationFromKey, takeSplit } from '../datasets/batching.js';
+import { makeMultiFashionMnist } from '../datasets/multi-mnist.js';
+import { type MlpParams, initMlp } from '../models/mlp.js';
+import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
+import { type AlphaMode, type CrossStitchParams, type HardShareParams, type TwoTaskBatch, crossStitchLogits, hardShareLogits, initCrossStitch, twoTaskLoss } from '../models/cross-stitch.js';
+import { adam, applyUpdates, sgd } from '../optim/optimizers.js';
+import type { SeedData } from './types.js';
+
+export type PaperBenchmark = 'combined' | 'multi';
+export type PaperMethod = 'single-task' | 'single-task-long' | 'hard-sharing' | 'notebook-stitch' | 'cross-stitch-layer' | 'cross-stitch-unit';
+export const PAPER_METHODS: readonly PaperMethod[] = ['single-task', 'single-task-long', 'hard-sharing', 'notebook-stitch', 'cross-stitch-layer', 'cross-stitch-unit'];
+export const PAPER_BENCHMARKS: readonly PaperBenchmark[] = ['combined', 'multi'];
+
+/** Configuration of {@link runPaperExperiment}. The defaults are a quick grid (a few minutes on 2 cores). */
+export interface PaperConfig {
+  /** Root PRNG seed; seed k of the run uses the key `foldIn(key(seed), k)`. */
+  seed: number;
+  /** Independent seeds per cell (default 3). */
+  seeds: number;
+  benchmarks: PaperBenchmark[];
+  /** Training examples per budget; 'all' = the whole training pool (120000 combined, 60000 multi). */
+  budgets: (number | 'all')[];
+  methods: PaperMethod[];
+  /** Hidden widths of every tower (default [60, 20], the notebook's). */
+  hidden: [number, number];
+  batchSize: number;
+  /** Epochs of the single-task nets and of hard sharing. */
+  epochs: number;
+  /** Epochs of the stitched nets (notebook stitch and cross-stitch), on top of the single-task nets they start from. */
+  stitchEpochs: number;
+  /** Optimiser of everything but the notebook stitch (which keeps the notebook's SGD). */
+  optimizer: 'sgd' | 'adam';
+  /** Learning rate (of the mean loss over a batch). */
+  lr: number;
+  /** Alpha's learning rate is `lr * alphaLrScale` (the paper: x100 to x1000 with SGD). */
+  alphaLrScale: number;
+  /** Which cross-stitch parameters are trained. */
+  train: 'all' | 'alpha';
+  /** Initial (same, different) alpha. */
+  alphaInit: [number, number];
+  /** Weights of the two task losses (A = MNIST, B = Fashion). */
+  taskWeights: [number, number];
+  /** The notebook stitch's SGD learning rate on the per-example SUM (notebook: 0.01). */
+  notebookLr: number;
+  /** Test examples per task (default all 10000). */
+  testExamples: number;
+}
+
+export function defaultPaperConfig(): PaperConfig {
+  return {
+    seed: 0,
+    seeds: 3,
+    benchmarks: ['combined', 'multi'],
+    budgets: [500, 2000],
+    methods: [...PAPER_METHODS],
+    hidden: [60, 20],
+    batchSize: 50,
+    epochs: 10,
+    stitchEpochs: 10,
+    optimizer: 'adam',
+    lr: 0.003,
+    alphaLrScale: 10,
+    train: 'all',
+    alphaInit: [0.9, 0.1],
+    taskWeights: [1, 1],
+    notebookLr: 0.01,
+    testExamples: 10000,
+  };
+}
+
+/** The defaults with `overrides` applied, checked. */
+export function resolvePaperConfig(overrides: Partial<PaperConfig> = {}): PaperConfig {
+  const c: PaperConfig = { ...defaultPaperConfig(), ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+  const bad = (m: string): never => {
+    throw new RangeError(`paper config: ${m}`);
+  };
+  const posInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;
+  if (!Number.isInteger(c.seed)) bad(`seed must be an integer, got ${c.seed}`);
+  if (!posInt(c.seeds)) bad(`seeds must be a positive integer, got ${c.seeds}`);
+  if (!c.benchmarks.length || c.benchmarks.some((b) => !PAPER_BENCHMARKS.includes(b))) bad(`benchmarks must be some of ${PAPER_BENCHMARKS.join(', ')}, got ${JSON.stringify(c.benchmarks)}`);
+  if (!c.methods.length || c.methods.some((m) => !PAPER_METHODS.includes(m))) bad(`methods must be some of ${PAPER_METHODS.join(', ')}, got ${JSON.stringify(c.methods)}`);
+  if (!c.budgets.length || c.budgets.some((b) => b !== 'all' && !posInt(b))) bad(`budgets must be positive integers or 'all', got ${JSON.stringify(c.budgets)}`);
+  if (!c.hidden.every(posInt) || c.hidden.length !== 2) bad(`hidden must be two positive integers`);
+  for (const k of ['batchSize', 'testExamples'] as const) if (!posInt(c[k])) bad(`${k} must be a positive integer, got ${c[k]}`);
+  for (const k of ['epochs', 'stitchEpochs'] as const) if (!(Number.isInteger(c[k]) && c[k] >= 0)) bad(`${k} must be a non-negative integer, got ${c[k]}`);
+  for (const k of ['lr', 'alphaLrScale', 'notebookLr'] as const) if (!(Number.isFinite(c[k]) && c[k] > 0)) bad(`${k} must be a positive number, got ${c[k]}`);
+  if (c.optimizer !== 'sgd' && c.optimizer !== 'adam') bad(`optimizer must be sgd or adam, got ${c.optimizer}`);
+  if (c.train !== 'all' && c.train !== 'alpha') bad(`train must be all or alpha, got ${c.train}`);
+  return c;
+}
+
+/** Mean and sample standard deviation (n − 1; 0 for one value) over seeds. */
+export interface MeanStd {
+  mean: number;
+  std: number;
+  n: number;
+}
+
+export function meanStd(values: readonly number[]): MeanStd {
+  const n = values.length;
+  if (n === 0) return { mean: NaN, std: NaN, n };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, n };
+}
+
+/**
+ * delta_m in percent: `100 · mean_t (acc_t − base_t) / base_t` (every metric an accuracy: higher is better).
+ * @example deltaM([90, 80], [100, 80]) // 100 · ((−0.1) + 0) / 2 = −5
+ */
+export function deltaM(acc: readonly number[], baseline: readonly number[]): number {
+  if (acc.length !== baseline.length || acc.length === 0) throw new RangeError(`deltaM: ${acc.length} metrics against ${baseline.length} baselines`);
+  return (100 * acc.reduce((s, a, t) => s + (a - baseline[t]!) / baseline[t]!, 0)) / acc.length;
+}
+
+/** One cell of the table: a method on a benchmark at a budget, over the seeds. */
+export interface PaperRow {
+  benchmark: PaperBenchmark;
+  /** The budget as configured ('all' or n). */
+  budget: number | 'all';
+  /** Training examples actually used. */
+  examples: number;
+  method: PaperMethod;
+  /** Test accuracy (%) on task A (MNIST digit) and task B (Fashion item). */
+  accA: MeanStd;
+  accB: MeanStd;
+  /** delta_m (%) against the same seed's single-task nets. */
+  deltaM: MeanStd;
+  /** The per-seed values. */
+  perSeed: { accA: number[]; accB: number[]; deltaM: number[] };
+}
+
+/** Learned alphas of one cross-stitch run: per layer `[2][2][k]` (k = 1 per layer, the width per unit). */
+export interface PaperAlphas {
+  benchmark: PaperBenchmark;
+  budget: number | 'all';
+  method: 'cross-stitch-layer' | 'cross-stitch-unit';
+  seed: number;
+  layers: number[][][][];
+}
+
+export interface PaperResult {
+  config: PaperConfig;
+  rows: PaperRow[];
+  alphas: PaperAlphas[];
+  timings: Record<string, number>;
+}
+
+/** A progress event: one per training run at its start and every `progressEvery` steps and at its end. */
+export interface PaperProgressEvent {
+  benchmark: PaperBenchmark;
+  budget: number | 'all';
+  seed: number;
+  /** What is training: a method, or 'single-task A' / 'single-task B'. */
+  what: string;
+  /** Training runs done so far and in all. */
+  run: number;
+  runs: number;
+  step: number;
+  steps: number;
+  loss: number;
+}
+
+export interface PaperRunOptions {
+  onProgress?: (e: PaperProgressEvent) => void;
+  signal?: AbortSignal;
+  dataDir?: string;
+  /** Pre-loaded data (tests: generated). */
+  data?: { mnist: SeedData; fashion: SeedData };
+  progressEvery?: number;
+}
+
+// ---------------------------------------------------------------- data
+
+const CLASSES = 10;
+
+/** Two-task examples on the host: one image, a label and a 0/1 mask per task. */
+interface TaskData {
+  x: Float32Array;
+  yA: Int32Array;
+  yB: Int32Array;
+  mA: Float32Array;
+  mB: Float32Array;
+  count: number;
+}
+
+function taskData(images: Float32Array, yA: Int32Array, yB: Int32Array, mA: Float32Array, mB: Float32Array): TaskData {
+  return { x: images, yA, yB, mA, mB, count: yA.length };
+}
+
+function subset(d: TaskData, idx: ArrayLike<number>): TaskData {
+  const n = idx.length;
+  const x = new Float32Array(n * 784);
+  const yA = new Int32Array(n);
+  const yB = new Int32Array(n);
+  const mA = new Float32Array(n);
+  const mB = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = idx[i]!;
+    x.set(d.x.subarray(j * 784, (j + 1) * 784), i * 784);
+    yA[i] = d.yA[j]!;
+    yB[i] = d.yB[j]!;
+    mA[i] = d.mA[j]!;
+    mB[i] = d.mB[j]!;
+  }
+  return taskData(x, yA, yB, mA, mB);
+}
+
+/** The examples carrying a label of task `t`. */
+function onlyTask(d: TaskData, t: 'A' | 'B'): TaskData {
+  const m = t === 'A' ? d.mA : d.mB;
+  const idx: number[] = [];
+  for (let i = 0; i < d.count; i++) if (m[i]) idx.push(i);
+  return subset(d, idx);
+}
+
+function oneHot(labels: Int32Array): Tensor {
+  const d = new Float32Array(labels.length * CLASSES);
+  labels.forEach((l, i) => (d[i * CLASSES + l] = 1));
+  return fromTypedArray(d, [labels.length, CLASSES], 'float32');
+}
+
+function toBatch(d: TaskData): TwoTaskBatch {
+  return {
+    x: fromTypedArray(d.x, [d.count, 784], 'float32'),
+    tA: oneHot(d.yA),
+    tB: oneHot(d.yB),
+    mA: fromTypedArray(d.mA, [d.count], 'float32'),
+    mB: fromTypedArray(d.mB, [d.count], 'float32'),
+  };
+}
+
+/** A benchmark's training pool (shuffled per seed, then cut to a budget) and its two test sets. */
+interface Bench {
+  poolSize: number;
+  /** The first n examples of the pool under `perm`. */
+  take: (perm: Int32Array, n: number) => TaskData;
+  testA: { x: Tensor; y: Int32Array };
+  testB: { x: Tensor; y: Int32Array };
+}
+
+function ones(n: number): Float32Array {
+  return new Float32Array(n).fill(1);
+}
+
+function buildBench(kind: PaperBenchmark, data: { mnist: SeedData; fashion: SeedData }, testExamples: number): Bench {
+  const { mnist, fashion } = data;
+  if (kind === 'combined') {
+    const nM = mnist.train.count;
+    const nF = fashion.train.count;
+    const take = (perm: Int32Array, n: number): TaskData => {
+      const x = new Float32Array(n * 784);
+      const yA = new Int32Array(n);
+      const yB = new Int32Array(n);
+      const mA = new Float32Array(n);
+      const mB = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const j = perm[i]!;
+        const [s, r] = j < nM ? [mnist.train, j] : [fashion.train, j - nM];
+        x.set(s.images.subarray(r * 784, (r + 1) * 784), i * 784);
+        if (j < nM) {
+          yA[i] = s.labels[r]!;
+          mA[i] = 1;
+        } else {
+          yB[i] = s.labels[r]!;
+          mB[i] = 1;
+        }
+      }
+      return taskData(x, yA, yB, mA, mB);
+    };
+    const test = (s: Split) => {
+      const n = Math.min(testExamples, s.count);
+      return { x: fromTypedArray(s.images.subarray(0, n * 784), [n, 784], 'float32'), y: s.labels.slice(0, n) };
+    };
+    return { poolSize: nM + nF, take, testA: test(mnist.test), testB: test(fashion.test) };
+  }
+  const poolSize = Math.min(mnist.train.count, fashion.train.count);
+  const take = (perm: Int32Array, n: number): TaskData => {
+    const idx = perm.subarray(0, n);
+    const m = makeMultiFashionMnist(takeSplit(mnist.train, idx), takeSplit(fashion.train, idx));
+    return taskData(m.images, m.labelsA, m.labelsB, ones(n), ones(n));
+  };
+  const nTest = Math.min(testExamples, mnist.test.count, fashion.test.count);
+  const t = makeMultiFashionMnist(mnist.test, fashion.test, nTest);
+  const x = fromTypedArray(t.images, [nTest, 784], 'float32');
+  return { poolSize, take, testA: { x, y: t.labelsA }, testB: { x, y: t.labelsB } };
+}
+
+// ---------------------------------------------------------------- training
+
+/** Logits of both heads from the trainable and frozen parts. */
+type HeadsFn = (trainable: any, frozen: any, x: Tensor) => [Tensor, Tensor];
+
+interface Spec {
+  what: string;
+  trainable: Record<string, unknown>;
+  frozen: unknown;
+  heads: HeadsFn;
+  /** Learning rate per group of `trainable` (its keys). */
+  lrs: Record<string, number>;
+  optimizer: 'sgd' | 'adam';
+  epochs: number;
+  /** Loss = batch mean of the weighted task NLLs, times this (the notebook stitch sums over the batch). */
+  lossScale?: number;
+}
+
+const mlpLogits = (p: MlpParams, x: Tensor): Tensor => {
+  let h = x;
+  for (let i = 0; i < p.length - 1; i++) h = nn.sigmoid(np.add(np.matmul(h, p[i]![0].T), p[i]![1]));
+  return np.matmul(h, p[p.length - 1]![0].T);
+};
+
+function abortError(signal: AbortSignal): Error {
+  const e = new Error('the paper experiment was aborted', { cause: signal.reason });
+  e.name = 'AbortError';
+  return e;
+}
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function accuracyOf(pred: Tensor, y: Int32Array): number {
+  const p = pred.argmax(1).data() as ArrayLike<number>;
+  let hits = 0;
+  for (let i = 0; i < y.length; i++) if (p[i] === y[i]) hits++;
+  return (100 * hits) / y.length;
+}
+
+/**
+ * Run the paper's experiment: every benchmark x budget x seed x method (see the module comment).
+ * @example
+ * const r = await runPaperExperiment({ seeds: 3, budgets: [500, 2000] });
+ * r.rows.find((x) => x.method === 'cross-stitch-unit' && x.benchmark === 'multi')?.deltaM.mean;
+ */
+export async function runPaperExperiment(config: Partial<PaperConfig> = {}, options: PaperRunOptions = {}): Promise<PaperResult> {
+  const cfg = resolvePaperConfig(config);
+  const { signal, onProgress } = options;
+  const progressEvery = options.progressEvery ?? 25;
+  const check = (): void => {
+    if (signal?.aborted) throw abortError(signal);
+  };
+  check();
+  const now = (): number => performance.now() / 1000;
+  const t0 = now();
+  const timings: Record<string, number> = {};
+  let data = options.data;
+  if (!data) {
+    const o = options.dataDir === undefined ? {} : { dataDir: options.dataDir };
+    data = { mnist: await loadDataset('mnist', o), fashion: await loadDataset('fashion-mnist', o) };
+  }
+  timings.data = now() - t0;
+  const sizes = [784, cfg.hidden[0], cfg.hidden[1], CLASSES];
+  const methods = PAPER_METHODS.filter((m) => cfg.methods.includes(m) || m === 'single-task');
+  const perCell = 2 + methods.filter((m) => m !== 'single-task').length + (methods.includes('single-task-long') ? 1 : 0);
+  const runs = cfg.benchmarks.length * cfg.budgets.length * cfg.seeds * perCell;
+  let run = 0;
+  // seed k's key: fold_in(key(seed), k), independent of how many seeds run
+  const seedKeys = Array.from({ length: cfg.seeds }, (_, k) => random.foldIn(random.key(cfg.seed), k));
+  type Acc = { accA: number; accB: number };
+  const results = new Map<string, Acc[]>(); // key: benchmark|budget|method -> per seed
+  const alphas: PaperAlphas[] = [];
+  const examplesOf = new Map<string, number>();
+
+  const train = async (spec: Spec, d: TaskData, key: Tensor, ctx: { benchmark: PaperBenchmark; budget: number | 'all'; seed: number }): Promise<Record<string, unknown>> => {
+    run++;
+    const bs = Math.min(cfg.batchSize, d.count);
+    const perEpoch = Math.floor(d.count / bs);
+    const steps = perEpoch * spec.epochs;
+    const scale = spec.lossScale ?? 1;
+    const lossFn = (tr: Record<string, unknown>, fr: unknown, x: Tensor, tA: Tensor, tB: Tensor, mA: Tensor, mB: Tensor): Tensor =>
+      np.multiply(twoTaskLoss(spec.heads(tr, fr, x), { x, tA, tB, mA, mB }, cfg.taskWeights), scale);
+    const step = jit(valueAndGrad(lossFn));
+    const groups = Object.keys(spec.trainable);
+    const opts = Object.fromEntries(groups.map((g) => [g, spec.optimizer === 'adam' ? adam(spec.lrs[g]!) : sgd(spec.lrs[g]!)]));
+    const states: Record<string, unknown> = Object.fromEntries(groups.map((g) => [g, opts[g]!.init(spec.trainable[g] as never)]));
+    let params = { ...spec.trainable };
+    const epochKeys = spec.epochs > 0 ? random.splitKeys(key, spec.epochs) : [];
+    const event = (s: number, loss: number): void => onProgress?.({ ...ctx, what: spec.what, run, runs, step: s, steps, loss });
+    event(0, NaN);
+    let s = 0;
+    let since = 0;
+    let sinceN = 0;
+    for (let e = 0; e < spec.epochs; e++) {
+      const perm = permutationFromKey(epochKeys[e]!, d.count);
+      for (let b = 0; b < perEpoch; b++) {
+        await yieldToEventLoop();
+        check();
+        const batch = toBatch(subset(d, perm.subarray(b * bs, (b + 1) * bs)));
+        const [loss, grads] = step(params, spec.frozen, batch.x, batch.tA, batch.tB, batch.mA, batch.mB) as [Tensor, Record<string, unknown>];
+        const next: Record<string, unknown> = {};
+        for (const g of groups) {
+          const [updates, st] = opts[g]!.update(grads[g] as never, states[g] as never);
+          states[g] = st;
+          next[g] = applyUpdates(params[g] as never, updates);
+        }
+        params = next;
+        since += loss.item() as number;
+        sinceN++;
+        s++;
+        if (s % progressEvery === 0 || s === steps) {
+          event(s, since / sinceN);
+          since = sinceN = 0;
+        }
+      }
+    }
+    return params;
+  };
+
+  for (const benchmark of cfg.benchmarks) {
+    const tb = now();
+    const bench = buildBench(benchmark, data, cfg.testExamples);
+    for (let si = 0; si < cfg.seeds; si++) {
+      // Keys depend on the seed, the benchmark's name and the budget, not on what else the run holds, so a cell
+      // gives the same numbers in a smaller grid.
+      const [kPool, kBudgetRoot] = random.splitKeys(random.foldIn(seedKeys[si]!, PAPER_BENCHMARKS.indexOf(benchmark)), 2);
+      const pool = permutationFromKey(kPool!, bench.poolSize);
+      for (const budget of cfg.budgets) {
+        check();
+        const n = budget === 'all' ? bench.poolSize : Math.min(budget, bench.poolSize);
+        const d = bench.take(pool, n);
+        const cell = `${benchmark}|${budget}`;
+        examplesOf.set(cell, n);
+        const ctx = { benchmark, budget, seed: si };
+        const [kA, kB, kH1, kH2, kTA, kTB, kTH, kTN, kTL, kTU] = random.splitKeys(random.foldIn(kBudgetRoot!, n), 10);
+        const evalHeads = (heads: HeadsFn, tr: unknown, fr: unknown): Acc => {
+          const f = jit((t: unknown, q: unknown, x: Tensor) => heads(t, q, x));
+          const [la] = f(tr, fr, bench.testA.x) as [Tensor, Tensor];
+          const [, lb] = f(tr, fr, bench.testB.x) as [Tensor, Tensor];
+          return { accA: accuracyOf(la, bench.testA.y), accB: accuracyOf(lb, bench.testB.y) };
+        };
+        const record = (method: PaperMethod, acc: Acc): void => {
+          const k = `${cell}|${method}`;
+          const list = results.get(k) ?? [];
+          list[si] = acc;
+          results.set(k, list);
+        };
+        // single-task nets: tower A on the examples with an A label, tower B on those with a B label
+        const single = (t: 'A' | 'B', kInit: Tensor, kTrain: Tensor) =>
+          train(
+            {
+              what: `single-task ${t}`,
+              trainable: { w: initMlp(kInit, sizes) },
+              frozen: [],
+              heads: (tr, _f, x) => {
+                const l = mlpLogits(tr.w, x);
+                return [l, l];
+              },
+              lrs: { w: cfg.lr },
+              optimizer: cfg.optimizer,
+              epochs: cfg.epochs,
+            },
+            maskTo(onlyTask(d, t), t),
+            kTrain,
+            ctx,
+          );
+        const pA = (await single('A', kA!, kTA!)).w as MlpParams;
+        const pB = (await single('B', kB!, kTB!)).w as MlpParams;
+        const evalSingle = (a: MlpParams, b: MlpParams): Acc => ({ accA: evalHeads((t, _f, x) => [mlpLogits(t, x), mlpLogits(t, x)], a, []).accA, accB: evalHeads((t, _f, x) => [mlpLogits(t, x), mlpLogits(t, x)], b, []).accB });
+        const accSingle = evalSingle(pA, pB);
+        record('single-task', accSingle);
+        if (methods.includes('single-task-long')) {
+          const more = async (t: 'A' | 'B', p: MlpParams, k: Tensor): Promise<MlpParams> =>
+            (await train({ what: `single-task-long ${t}`, trainable: { w: p }, frozen: [], heads: (tr, _f, x) => { const l = mlpLogits(tr.w, x); return [l, l]; }, lrs: { w: cfg.lr }, optimizer: cfg.optimizer, epochs: cfg.stitchEpochs }, maskTo(onlyTask(d, t), t), k, ctx)).w as MlpParams;
+          const [kLA, kLB] = random.splitKeys(random.foldIn(kTA!, 1), 2);
+          record('single-task-long', evalSingle(await more('A', pA, kLA!), await more('B', pB, kLB!)));
+        }
+
+        if (methods.includes('hard-sharing')) {
+          const h1 = initMlp(kH1!, sizes);
+          const h2 = initMlp(kH2!, sizes);
+          const init: HardShareParams = { trunk: h1.slice(0, -1), heads: [h1[h1.length - 1]![0], h2[h2.length - 1]![0]] };
+          const heads: HeadsFn = (tr, _f, x) => hardShareLogits(tr.w, x);
+          const p = await train({ what: 'hard-sharing', trainable: { w: init }, frozen: [], heads, lrs: { w: cfg.lr }, optimizer: cfg.optimizer, epochs: cfg.epochs + cfg.stitchEpochs }, d, kTH!, ctx);
+          record('hard-sharing', evalHeads(heads, p, []));
+        }
+        if (methods.includes('notebook-stitch')) {
+          const heads: HeadsFn = (tr, fr, x) => {
+            const net = composeParameters(fr[0], fr[1], tr.alpha as AlphaParams);
+            const l = mlpLogits(net, x);
+            return [l, l];
+          };
+          const p = await train(
+            { what: 'notebook-stitch', trainable: { alpha: zeroAlpha(cfg.hidden) }, frozen: [pA, pB], heads, lrs: { alpha: cfg.notebookLr }, optimizer: 'sgd', epochs: cfg.stitchEpochs, lossScale: Math.min(cfg.batchSize, d.count) },
+            d,
+            kTN!,
+            ctx,
+          );
+          record('notebook-stitch', evalHeads(heads, p, [pA, pB]));
+        }
+        for (const [method, mode, k] of [['cross-stitch-layer', 'layer', kTL], ['cross-stitch-unit', 'unit', kTU]] as const) {
+          if (!methods.includes(method)) continue;
+          const net = initCrossStitch(pA, pB, mode as AlphaMode, cfg.alphaInit);
+          const all = cfg.train === 'all';
+          const heads: HeadsFn = all ? (tr, _f, x) => crossStitchLogits({ a: tr.a, b: tr.b, alpha: tr.alpha }, x) : (tr, fr, x) => crossStitchLogits({ a: fr.a, b: fr.b, alpha: tr.alpha }, x);
+          const trainable = all ? { a: net.a, b: net.b, alpha: net.alpha } : { alpha: net.alpha };
+          const frozen = all ? [] : { a: net.a, b: net.b };
+          const lrs = { a: cfg.lr, b: cfg.lr, alpha: cfg.lr * cfg.alphaLrScale };
+          const p = await train({ what: method, trainable, frozen, heads, lrs, optimizer: cfg.optimizer, epochs: cfg.stitchEpochs }, d, k!, ctx);
+          record(method, evalHeads(heads, p, frozen));
+          alphas.push({ benchmark, budget, method, seed: si, layers: (p.alpha as Tensor[]).map((a) => a.toArray() as number[][][]) });
+        }
+      }
+    }
+    timings[benchmark] = now() - tb;
+  }
+
+  const rows: PaperRow[] = [];
+  for (const benchmark of cfg.benchmarks) {
+    for (const budget of cfg.budgets) {
+      const cell = `${benchmark}|${budget}`;
+      const base = results.get(`${cell}|single-task`)!;
+      for (const method of methods) {
+        const accs = results.get(`${cell}|${method}`);
+        if (!accs) continue;
+        const dm = accs.map((a, s) => deltaM([a.accA, a.accB], [base[s]!.accA, base[s]!.accB]));
+        const accA = accs.map((a) => a.accA);
+        const accB = accs.map((a) => a.accB);
+        rows.push({ benchmark, budget, examples: examplesOf.get(cell)!, method, accA: meanStd(accA), accB: meanStd(accB), deltaM: meanStd(dm), perSeed: { accA, accB, deltaM: dm } });
+      }
+    }
+  }
+  timings.total = now() - t0;
+  return { config: cfg, rows, alphas, timings };
+}
+
+/** Single-task training data: only task t's labels (the mask of the other task zeroed, its head unused). */
+function maskTo(d: TaskData, t: 'A' | 'B'): TaskData {
+  // A single-task net's logits feed both heads in the loss; keep only its own task's term. Its labels go to
+  // the head of its task (A for MNIST, B for Fashion), so the loss is exactly that net's NLL.
+  return { ...d, mA: t === 'A' ? d.mA : new Float32Array(d.count), mB: t === 'B' ? d.mB : new Float32Array(d.count) };
+}
+
