@@ -12,7 +12,7 @@ export const EXIT = {
   failure: 1,
   /** Usage error: unknown command or option, bad value. */
   usage: 2,
-  /** Not available: `--variant paper`, `--backend gpu` where the GPU cannot run, no runSeedExperiment, no benchmark. */
+  /** Not available: `--backend gpu` where the GPU cannot run, no runSeedExperiment, no benchmark. */
   notAvailable: 3,
   /** Interrupted (Ctrl-C): a training run keeps its finished phases and can be resumed. */
   interrupted: 130,
@@ -22,7 +22,7 @@ export const EXIT_CODES_HELP = [
   '  0    success',
   '  1    failure (training error, data not found or corrupt, unreadable checkpoint; `data`: a dataset not OK)',
   '  2    usage error (unknown command or option, bad value)',
-  '  3    not available (--variant paper, --backend gpu where the GPU cannot run, no runSeedExperiment, no benchmark)',
+  '  3    not available (--backend gpu where the GPU cannot run, no runSeedExperiment, no benchmark)',
   '  130  interrupted (Ctrl-C); `train` keeps the finished phases, resume with --resume RUN_DIR',
 ];
 

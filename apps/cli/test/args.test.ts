@@ -147,12 +147,32 @@ describe('the CLI rejects bad command lines (exit 2, message on stderr, nothing 
   });
 });
 
-describe('features that are not available yet (exit 3)', () => {
-  it('--variant paper', async () => {
-    const r = await cli(['train', '--variant', 'paper']);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toBe('error: --variant paper (the architecture of Misra et al.) is not implemented yet; only --variant seed is available\n');
+describe('--variant paper options (exit 2 when mixed up)', () => {
+  it('seed-only options are refused with --variant paper, paper-only ones with --variant seed', async () => {
+    const a = await cli(['train', '--variant', 'paper', '--samples', '100']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain('error: --samples is an option of --variant seed, not of --variant paper');
+    const b = await cli(['train', '--seeds', '2']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('error: --seeds is an option of --variant paper');
   });
+
+  it('bad --budgets, --benchmark, --seeds values', async () => {
+    for (const [args, msg] of [
+      [['--budgets', '500,x'], '--budgets must be a comma-separated list of positive integers or "all", got "500,x"'],
+      [['--budgets', '0'], '--budgets must be a comma-separated list'],
+      [['--benchmark', 'cifar'], '--benchmark must be one of combined, multi, both; got "cifar"'],
+      [['--seeds', '0'], '--seeds must be a positive integer'],
+      [['--epochs', '1,2,3'], '--epochs for --variant paper takes one number N'],
+    ] as const) {
+      const r = await cli(['train', '--variant', 'paper', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(msg);
+    }
+  });
+});
+
+describe('features that are not available (exit 3)', () => {
 
   it.skipIf(gpuHere)('--backend gpu where the GPU backend cannot run', async () => {
     const r = await cli(['train', '--backend', 'gpu']);

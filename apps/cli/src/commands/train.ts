@@ -1,7 +1,7 @@
 /** `xs train`: run the seed experiment end to end and leave a run folder behind. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type EpochsArg, type OptionSpec, NotAvailableError, UsageError, choice, epochsValue, intValue, positiveNumber, text, tripleValue } from '../args.js';
+import { type EpochsArg, type OptionSpec, UsageError, choice, epochsValue, intValue, positiveNumber, text, tripleValue } from '../args.js';
 import { backendChoice, useBackend } from '../backend.js';
 import { accuracies, differences, metricsCsv, parseMetricsCsv, resultsTable, timingsLine, writeFinalArtifacts } from '../artifacts.js';
 import { type CommandDef, type Context, EXIT, userPath } from '../context.js';
@@ -10,10 +10,18 @@ import { writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 import { sampleImages } from '../model.js';
 import { EpochTracker, PHASE_LABELS, TrainingProgress } from '../progress.js';
 import { CHECKPOINT_OF, FILES, type RunConfig, type RunStatus, createRunDir, loadCheckpoints, readRunConfig, readRunStatus, saveCheckpoint, writeRunStatus } from '../run-dir.js';
+import { budgetsValue, runPaperTrain } from './train-paper.js';
 import { DATA_DIR_OPTION, JSON_OPTION, NO_VERIFY_OPTION, dataFlags, loadBoth, printJson } from './common.js';
 
 const OPTIONS: OptionSpec[] = [
-  { name: 'variant', value: 'NAME', parse: choice(['seed', 'paper'] as const), help: 'experiment: seed (the notebook); paper (the paper\u2019s architecture) is reserved, not implemented yet', defaultText: 'seed' },
+  { name: 'variant', value: 'NAME', parse: choice(['seed', 'paper'] as const), help: 'experiment: seed (the notebook); paper (the cross-stitch network of Misra et al. vs single-task nets and hard sharing, over benchmarks, budgets and seeds)', defaultText: 'seed' },
+  { name: 'seeds', value: 'N', parse: intValue(1, 1000), help: '--variant paper: independent seeds per cell (mean \u00b1 std over them)', defaultText: '3' },
+  { name: 'benchmark', value: 'NAME', parse: choice(['combined', 'multi', 'both'] as const), help: '--variant paper: combined (MNIST + Fashion, one label each), multi (Multi-(Fashion+MNIST), two labels each) or both', defaultText: 'both' },
+  { name: 'budgets', value: 'a,b,c', parse: budgetsValue, help: '--variant paper: training-example budgets (positive integers or all)', defaultText: '500,2000' },
+  { name: 'optimizer', value: 'NAME', parse: choice(['sgd', 'adam'] as const), help: '--variant paper: optimiser of every net but the notebook stitch', defaultText: 'adam' },
+  { name: 'alpha-lr-scale', value: 'X', parse: positiveNumber, help: '--variant paper: alpha\u2019s learning rate is lr times this', defaultText: '10' },
+  { name: 'alpha-only', help: '--variant paper: train only the cross-stitch alphas (default: all weights)' },
+  { name: 'alpha-per', value: 'NAME', parse: choice(['layer', 'unit'] as const), help: '--variant paper: run only one cross-stitch variant, one alpha per layer or per unit', defaultText: 'both' },
   { name: 'backend', value: 'NAME', parse: choice(['auto', 'cpu', 'gpu'] as const), help: 'compute backend: cpu; gpu (the gpu.js backend of @xs/tensor: needs a GL context, an error where there is none); auto (gpu when it can run here, else cpu)', defaultText: 'XS_BACKEND, else auto' },
   { name: 'seed', value: 'N', parse: intValue(0, 2 ** 32 - 1), help: 'root PRNG seed (every initialisation and shuffle derives from it)', defaultText: 'the library default' },
   { name: 'samples', value: 'N', parse: intValue(1), help: 'combined MNIST+Fashion training samples the alpha blocks are trained on', defaultText: '2000' },
@@ -30,8 +38,11 @@ const OPTIONS: OptionSpec[] = [
   NO_VERIFY_OPTION,
 ];
 
+/** Options of --variant paper only. */
+const PAPER_ONLY = ['seeds', 'benchmark', 'budgets', 'optimizer', 'alpha-lr-scale', 'alpha-only', 'alpha-per'];
+
 /** Options that change the experiment and so cannot be combined with --resume. */
-const CONFIG_OPTIONS = ['variant', 'seed', 'samples', 'epochs', 'batches', 'lr', 'batch-size', 'config', 'out'];
+const CONFIG_OPTIONS = ['seeds', 'benchmark', 'budgets', 'optimizer', 'alpha-lr-scale', 'alpha-only', 'alpha-per', 'variant', 'seed', 'samples', 'epochs', 'batches', 'lr', 'batch-size', 'config', 'out'];
 
 /** Merge a JSON object of SeedConfig overrides into `base` (per-phase records entry by entry). */
 export function mergeConfig(base: SeedConfig, overrides: Record<string, unknown>, file: string): SeedConfig {
@@ -113,10 +124,12 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
     if (bad.length) throw new UsageError(`--${bad[0]} cannot be combined with --resume: a resumed run keeps the configuration saved in its config.json`, 'train');
   }
   const variant = (o.variant as string | undefined) ?? 'seed';
-  if (variant === 'paper') throw new NotAvailableError('--variant paper (the architecture of Misra et al.) is not implemented yet; only --variant seed is available');
   const backendArg = backendChoice(o.backend as string | undefined, ctx.env);
   const backendInfo = useBackend(backendArg);
   const backend = backendInfo.name;
+  if (variant === 'paper') return runPaperTrain(o, ctx, backend);
+  const paperOnly = PAPER_ONLY.filter((k) => o[k] !== undefined);
+  if (paperOnly.length) throw new UsageError(`--${paperOnly[0]} is an option of --variant paper`, 'train');
   const json = o.json === true;
   const quiet = o.quiet === true;
   const progress = new TrainingProgress(ctx.stderr, quiet);
@@ -335,6 +348,8 @@ export const trainCommand: CommandDef = {
     'pnpm train --epochs 5,5,20 --seed 7 --out /tmp/runs',
     'pnpm train --json > result.json             # results on stdout, progress on stderr',
     'pnpm train --resume runs/20250101-120000-seed',
+    'pnpm train --variant paper                  # cross-stitch vs baselines, budgets 500,2000, 3 seeds (minutes)',
+    'pnpm train --variant paper --budgets 500,2000,10000,all --epochs 20   # the full grid (hours on 2 cores)',
   ],
   run,
 };

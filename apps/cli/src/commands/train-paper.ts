@@ -1,0 +1,175 @@
+/**
+ * `xs train --variant paper`: the paper's cross-stitch experiment (issue 7) over benchmarks, sample budgets and
+ * seeds; prints the table (mean ± std over seeds) and writes it into the run folder as JSON, CSV and Markdown,
+ * with SVG plots of accuracy vs sample budget per method and of the learned alphas per layer.
+ */
+import { join } from 'node:path';
+import { type PaperBenchmark, type PaperConfig, type PaperProgressEvent, type PaperResult, type PaperRow, resolvePaperConfig, runPaperExperiment } from '@xs/crossstitch';
+import { type EpochsArg, UsageError } from '../args.js';
+import { type Context, EXIT, userPath } from '../context.js';
+import { writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
+import { createRunDir } from '../run-dir.js';
+import { hstack, titled, toSvg, vstack } from '../svg/core.js';
+import { lineChart } from '../svg/line-chart.js';
+import { dataFlags, loadBoth, printJson } from './common.js';
+
+/** Files of a paper run folder. */
+export const PAPER_FILES = {
+  config: 'config.json',
+  results: 'results.json',
+  csv: 'results.csv',
+  markdown: 'results.md',
+  accuracy: 'accuracy-vs-budget.svg',
+  alphas: 'alphas.svg',
+} as const;
+
+/** Options that only the seed variant understands. */
+const SEED_ONLY = ['samples', 'batches', 'config', 'resume'];
+
+/** `--budgets 500,2000,all`. */
+export function budgetsValue(raw: string, option: string): (number | 'all')[] {
+  const parts = raw.split(',').map((s) => s.trim());
+  if (!parts.length || parts.some((p) => p !== 'all' && !(/^\d+$/.test(p) && Number(p) > 0))) throw new UsageError(`${option} must be a comma-separated list of positive integers or "all", got "${raw}"`, 'train');
+  return parts.map((p) => (p === 'all' ? 'all' : Number(p)));
+}
+
+const pm = (m: { mean: number; std: number }, d = 2): string => `${m.mean.toFixed(d)} ± ${m.std.toFixed(d)}`;
+const budgetText = (r: PaperRow): string => (r.budget === 'all' ? `all (${r.examples})` : String(r.budget));
+const TASKS = { A: 'MNIST digit', B: 'Fashion item' };
+
+/** The table as aligned text. */
+export function paperTable(rows: readonly PaperRow[], seeds: number): string {
+  const head = ['benchmark', 'budget', 'method', `acc A ${TASKS.A} (%)`, `acc B ${TASKS.B} (%)`, 'delta_m (%)'];
+  const body = rows.map((r) => [r.benchmark, budgetText(r), r.method, pm(r.accA), pm(r.accB), pm(r.deltaM)]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [`mean ± std over ${seeds} seed${seeds === 1 ? '' : 's'}; delta_m against the same seed's single-task nets`, line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n');
+}
+
+export function paperMarkdown(rows: readonly PaperRow[], seeds: number): string {
+  const out = [`| benchmark | budget | method | acc A: ${TASKS.A} (%) | acc B: ${TASKS.B} (%) | delta_m (%) |`, '|---|---:|---|---:|---:|---:|'];
+  for (const r of rows) out.push(`| ${r.benchmark} | ${budgetText(r)} | ${r.method} | ${pm(r.accA)} | ${pm(r.accB)} | ${pm(r.deltaM)} |`);
+  return `${out.join('\n')}\n\nMean ± sample standard deviation over ${seeds} seed(s); delta_m = 100 · mean over the two tasks of (acc − single-task acc) / single-task acc, per seed.\n`;
+}
+
+export function paperCsv(rows: readonly PaperRow[]): string {
+  const head = 'benchmark,budget,examples,method,accA_mean,accA_std,accB_mean,accB_std,deltaM_mean,deltaM_std,seeds';
+  const f = (x: number): string => (Number.isFinite(x) ? String(Number(x.toFixed(6))) : '');
+  return `${[head, ...rows.map((r) => [r.benchmark, r.budget, r.examples, r.method, f(r.accA.mean), f(r.accA.std), f(r.accB.mean), f(r.accB.std), f(r.deltaM.mean), f(r.deltaM.std), r.accA.n].join(','))].join('\n')}\n`;
+}
+
+/** Accuracy vs training examples, one line per method, a panel per benchmark and task (error bars: none; the table has the std). */
+export function accuracyVsBudgetSvg(result: PaperResult): string {
+  const panels = result.config.benchmarks.map((b) =>
+    hstack(
+      (['A', 'B'] as const).map((t) => {
+        const rows = result.rows.filter((r) => r.benchmark === b);
+        const methods = [...new Set(rows.map((r) => r.method))];
+        return lineChart({
+          title: `${b}: task ${t} (${TASKS[t]})`,
+          series: methods.map((m) => ({ name: m, dashed: m.startsWith('single'), points: rows.filter((r) => r.method === m).map((r) => [r.examples, t === 'A' ? r.accA.mean : r.accB.mean] as [number, number]).sort((p, q) => p[0] - q[0]) })),
+          xLabel: 'training examples',
+          yLabel: 'test accuracy (%)',
+          width: 620,
+          height: 340,
+        });
+      }),
+      20,
+    ),
+  );
+  return toSvg(titled(vstack(panels, 20), 'Test accuracy vs sample budget', { subtitle: `Mean over ${result.config.seeds} seed(s); the table (results.md) has the standard deviations.` }), 'Accuracy vs sample budget');
+}
+
+/** Learned alphas: per benchmark and method, the mean "same" (aAA, aBB) and "different" (aAB, aBA) weight of each layer vs budget. */
+export function alphasSvg(result: PaperResult): string {
+  const panels = result.config.benchmarks.flatMap((b: PaperBenchmark) =>
+    (['cross-stitch-layer', 'cross-stitch-unit'] as const)
+      .filter((m) => result.alphas.some((a) => a.benchmark === b && a.method === m))
+      .map((m) => {
+        const runs = result.alphas.filter((a) => a.benchmark === b && a.method === m);
+        const budgets = [...new Set(runs.map((a) => a.budget))];
+        const examples = (bu: number | 'all'): number => result.rows.find((r) => r.benchmark === b && r.budget === bu)?.examples ?? 0;
+        const layers = runs[0]!.layers.length;
+        const mean = (xs: number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
+        const series = [];
+        for (let l = 0; l < layers; l++) {
+          for (const [name, cells] of [['same (AA, BB)', [[0, 0], [1, 1]]], ['different (AB, BA)', [[0, 1], [1, 0]]]] as const) {
+            series.push({
+              name: `layer ${l + 1} ${name}`,
+              dashed: name.startsWith('different'),
+              points: budgets.map((bu) => [examples(bu), mean(runs.filter((a) => a.budget === bu).flatMap((a) => cells.flatMap(([i, j]) => a.layers[l]![i]![j]!)))] as [number, number]).sort((p, q) => p[0] - q[0]),
+            });
+          }
+        }
+        return lineChart({ title: `${b}: ${m}`, series, xLabel: 'training examples', yLabel: 'mean alpha', width: 620, height: 320 });
+      }),
+  );
+  if (!panels.length) return toSvg(titled(vstack([lineChart({ series: [], xLabel: '', yLabel: '' })]), 'No cross-stitch runs'), 'Learned alphas');
+  return toSvg(titled(vstack(panels, 20), 'Learned cross-stitch alphas per layer', { subtitle: `Initialised at (${result.config.alphaInit.join(', ')}); averaged over units (per-unit alphas) and seeds.` }), 'Learned alphas');
+}
+
+/** Build the paper config from the command-line options. */
+export function paperConfigFromOptions(o: Record<string, unknown>): PaperConfig {
+  const bad = SEED_ONLY.filter((k) => o[k] !== undefined);
+  if (bad.length) throw new UsageError(`--${bad[0]} is an option of --variant seed, not of --variant paper`, 'train');
+  const c: Partial<PaperConfig> = {};
+  if (o.seed !== undefined) c.seed = o.seed as number;
+  if (o.seeds !== undefined) c.seeds = o.seeds as number;
+  if (o.benchmark !== undefined) c.benchmarks = o.benchmark === 'both' ? ['combined', 'multi'] : [o.benchmark as PaperBenchmark];
+  if (o.budgets !== undefined) c.budgets = o.budgets as (number | 'all')[];
+  if (o.lr !== undefined) c.lr = o.lr as number;
+  if (o['batch-size'] !== undefined) c.batchSize = o['batch-size'] as number;
+  if (o.optimizer !== undefined) c.optimizer = o.optimizer as 'sgd' | 'adam';
+  if (o['alpha-lr-scale'] !== undefined) c.alphaLrScale = o['alpha-lr-scale'] as number;
+  if (o['alpha-only']) c.train = 'alpha';
+  if (o['alpha-per'] !== undefined) c.methods = ['single-task', 'single-task-long', 'hard-sharing', 'notebook-stitch', o['alpha-per'] === 'layer' ? 'cross-stitch-layer' : 'cross-stitch-unit'];
+  const e = o.epochs as EpochsArg | undefined;
+  if (e && 'each' in e) throw new UsageError('--epochs for --variant paper takes one number N: the epochs of the single-task nets, and again of the stitched nets on top of them', 'train');
+  if (e) c.epochs = c.stitchEpochs = e.scale;
+  try {
+    return resolvePaperConfig(c);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^paper config: /, 'bad configuration: '), 'train');
+  }
+}
+
+/** Run `train --variant paper`. */
+export async function runPaperTrain(o: Record<string, unknown>, ctx: Context, backend: string): Promise<number> {
+  const config = paperConfigFromOptions(o);
+  const json = o.json === true;
+  const quiet = o.quiet === true;
+  const df = dataFlags(o, ctx);
+  if (!quiet) ctx.stderr.write('loading MNIST and Fashion-MNIST...\n');
+  const data = await loadBoth(df, ctx, quiet);
+  const dir = createRunDir(userPath(ctx, (o.out as string | undefined) ?? 'runs'), 'paper');
+  writeJsonAtomic(join(dir, PAPER_FILES.config), { kind: 'xs-run', variant: 'paper', backend, paperConfig: config, data: { dataDir: df.dataDir ?? null, verify: df.verify }, createdAt: new Date().toISOString(), cli: { version: ctx.version, argv: [...(ctx.argv ?? [])] } });
+  if (!quiet) ctx.stderr.write(`run folder: ${dir}\nconfig: ${config.seeds} seeds, benchmarks ${config.benchmarks.join(', ')}, budgets ${config.budgets.join(', ')}, epochs ${config.epochs}+${config.stitchEpochs}, ${config.optimizer} lr ${config.lr}, alpha lr x${config.alphaLrScale}, train ${config.train}, backend ${backend}\n`);
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal?.aborted) controller.abort();
+  const onProgress = (e: PaperProgressEvent): void => {
+    if (quiet) return;
+    if (e.step === e.steps) ctx.stderr.write(`[${e.run}/${e.runs}] ${e.benchmark} budget ${e.budget} seed ${e.seed} ${e.what}: ${e.steps} steps, loss ${Number.isFinite(e.loss) ? e.loss.toFixed(4) : '-'}\n`);
+  };
+  let result: PaperResult;
+  try {
+    result = await runPaperExperiment(config, { onProgress, signal: controller.signal, data: { mnist: data.mnist, fashion: data.fashion } });
+  } catch (err) {
+    const aborted = controller.signal.aborted || (err instanceof Error && err.name === 'AbortError');
+    ctx.stderr.write(aborted ? `interrupted: nothing but ${PAPER_FILES.config} was written to ${dir}\n` : `train failed: ${(err as Error).message}\n`);
+    return aborted ? EXIT.interrupted : EXIT.failure;
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+  }
+  result.timings.data = (result.timings.data ?? 0) + data.seconds;
+  writeJsonAtomic(join(dir, PAPER_FILES.results), result);
+  writeFileAtomic(join(dir, PAPER_FILES.csv), paperCsv(result.rows));
+  writeFileAtomic(join(dir, PAPER_FILES.markdown), paperMarkdown(result.rows, config.seeds));
+  writeFileAtomic(join(dir, PAPER_FILES.accuracy), accuracyVsBudgetSvg(result));
+  writeFileAtomic(join(dir, PAPER_FILES.alphas), alphasSvg(result));
+  const files = Object.values(PAPER_FILES).sort();
+  if (json) printJson(ctx, { command: 'train', status: 'complete', variant: 'paper', backend, runDir: dir, config, rows: result.rows, timings: result.timings, files });
+  else ctx.stdout.write(`${paperTable(result.rows, config.seeds)}\n\nTotal ${result.timings.total?.toFixed(1)}s\nRun folder: ${dir}\n`);
+  return EXIT.ok;
+}
