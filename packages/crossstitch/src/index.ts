@@ -45,3 +45,5 @@ export * from './models/index.js';
  * console.log(result.results.mnist.alone.accuracy, result.notebook.mnist.alone);
  */
 export * from './experiments/index.js';
+/** Atomic file writes (temp file + fsync + rename), as every file the project leaves is written. */
+export { atomicWriteFile } from './util/atomic.js';
