@@ -88,7 +88,7 @@ for (const [name, f] of forms) {
   if (!(err < backendTol)) throw new Error(`${name} disagrees with eager batched: max abs difference ${err}`);
 }
 
-const rounds = quick ? 2 : 7;
+const rounds = quick ? 2 : 11;
 const rates = measure(forms, params, x, t, rounds, (name) => (quick ? 2 : name.startsWith('eager per') ? 3 : name.startsWith('eager') ? 10 : 25));
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`seed step (784-60-20-10, batch 100), ${cpu}, ${os.cpus().length} cores, node ${process.version}${quick ? ' [quick]' : ''}, backend ${backendInfo().name} (${backendInfo().reason})`);
