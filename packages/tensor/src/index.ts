@@ -25,6 +25,7 @@ export { promoteTypes, DTYPES } from './core/dtype.js';
 export type { AbstractValue, Primitive } from './core/trace.js';
 export { bind } from './core/trace.js';
 export { zeros, ones, full, arange, linspace, eye, zerosLike, onesLike } from './ops/creation.js';
+export type { BackendArg } from './ops/creation.js';
 export { grad, valueAndGrad, vjp, vjpWithAux, jvp } from './transforms/grad.js';
 export type { GradOptions } from './transforms/grad.js';
 export { vmap } from './transforms/vmap.js';

@@ -62,6 +62,16 @@ export abstract class Tensor {
   abstract concrete(where: string): ConcreteTensor;
 
   /**
+   * The backend this array's value lives on, when that is known without running anything: a concrete array's
+   * backend, a gradient tracer's primal's; `undefined` inside jit/vmap, where the value does not exist yet.
+   * Arrays made "like" another (`zerosLike`, the zeros of vjp rules) go there instead of to the default backend.
+   * @example array([1, 2]).placement()?.name   // 'cpu'
+   */
+  placement(): Backend | undefined {
+    return undefined;
+  }
+
+  /**
    * A host copy of the elements, row-major, in the dtype's typed array (like `np.asarray(x)` on a JAX array).
    * @example array([1, 2]).data()   // Float32Array [1, 2]
    */
@@ -330,6 +340,9 @@ export class ConcreteTensor extends Tensor {
   concrete(): ConcreteTensor {
     return this;
   }
+  override placement(): Backend {
+    return this.backend;
+  }
   /**
    * Release the buffer now (matters on device backends; a no-op on the CPU). The tensor must not be used after.
    * @example (array([1, 2]) as ConcreteTensor).dispose();
@@ -343,18 +356,17 @@ export class ConcreteTensor extends Tensor {
 export const concreteTensorHooks: { onCreate: ((t: ConcreteTensor) => void) | null } = { onCreate: null };
 
 /**
- * Wrap (a copy of) host data as a concrete tensor on the default backend, like `jnp.asarray(data).reshape(shape)`.
+ * Wrap (a copy of) host data as a concrete tensor on `backend` (the default backend unless given), like `jnp.asarray(data).reshape(shape)`.
  * `data.length` must equal the shape's size; `dtype` defaults to the typed array's (Uint8Array is `bool`), and
  * the data is converted when it differs.
  * @example fromTypedArray(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3])   // float32, shape [2,3]
  */
-export function fromTypedArray(data: TypedArray, shape: Shape, dtype: DType = dtypeOfTypedArray(data)): Tensor {
+export function fromTypedArray(data: TypedArray, shape: Shape, dtype: DType = dtypeOfTypedArray(data), backend: Backend = getBackend()): Tensor {
   assertValidShape(shape as number[], 'fromTypedArray');
   if (data.length !== sizeOf(shape)) {
     throw new RangeError(`fromTypedArray: ${data.length} elements do not fill shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
   }
   const typed = dtypeOfTypedArray(data) === dtype ? data : convertHost(data, dtype);
-  const backend = getBackend();
   return new ConcreteTensor(shape, dtype, backend, backend.upload(typed, dtype));
 }
 

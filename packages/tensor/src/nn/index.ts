@@ -55,7 +55,7 @@ export function nll(logProbs: Tensor, labels: Tensor, reduction: Reduction = 'me
   const rows = reshape(logProbs, [-1, classes]);
   const flatLabels = reshape(labels, [-1]);
   // Pick row i's entry at labels[i]: gather on the flattened array at i*C + label.
-  const offsets = multiply(arange(0, rows.shape[0]!, 1, 'int32'), classes);
+  const offsets = multiply(arange(0, rows.shape[0]!, 1, 'int32', labels.placement() ?? logProbs.placement()), classes);
   const picked = take(reshape(rows, [-1]), add(offsets, flatLabels));
   return reduce(negative(reshape(picked, labels.shape)), reduction);
 }

@@ -137,7 +137,7 @@ export function clip(x: Tensor, lo: ArrayLike | null, hi: ArrayLike | null): Ten
 export function oneHot(labels: Tensor, numClasses: number, dtype: DType = 'float32'): Tensor {
   if (!Number.isInteger(numClasses) || numClasses <= 0) throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   if (labels.dtype !== 'int32') throw new TypeError(`oneHot: labels must be int32, got ${labels.dtype}`);
-  const classes = arange(0, numClasses, 1, 'int32');
+  const classes = arange(0, numClasses, 1, 'int32', labels.placement());
   return astype(equal(reshape(labels, [...labels.shape, 1]), classes), dtype);
 }
 

@@ -1,12 +1,13 @@
 /** Turning op arguments into tensors: JS scalars are weakly typed, dtypes promote, ranks align. */
 import { type DType, defaultScalarDType, promoteTypes, weakScalarDType, allocate } from '../core/dtype.js';
 import { type ArrayLike, Tensor, fromTypedArray } from '../core/tensor.js';
+import type { Backend } from '../backends/backend.js';
 
-/** A concrete scalar array holding `value` as `dtype`. */
-export function scalar(value: number | boolean, dtype: DType = defaultScalarDType(value)): Tensor {
+/** A concrete scalar array holding `value` as `dtype`, on `backend` (the default backend unless given). */
+export function scalar(value: number | boolean, dtype: DType = defaultScalarDType(value), backend?: Backend): Tensor {
   const data = allocate(dtype, 1);
   data[0] = typeof value === 'boolean' ? (value ? 1 : 0) : dtype === 'int32' ? Math.trunc(value) : value;
-  return fromTypedArray(data, [], dtype);
+  return fromTypedArray(data, [], dtype, backend);
 }
 
 export function checkArrayLike(x: unknown, where: string): ArrayLike {

@@ -53,7 +53,7 @@ function foldBatch(x: Tensor, dx: number, idx: Tensor, di: number, axis: number)
   const ib = moveAxis(idx, di, 0);
   // Negative indices wrap per example before the offset is added.
   const wrapped = select(less(ib, 0), add(ib, n), ib);
-  const offsets = reshape(multiply(arange(0, size, 1, 'int32'), n), [size, ...new Array<number>(ib.ndim - 1).fill(1)]);
+  const offsets = reshape(multiply(arange(0, size, 1, 'int32', idx.placement() ?? x.placement()), n), [size, ...new Array<number>(ib.ndim - 1).fill(1)]);
   // An index still outside [0, n) must not reach a neighbouring example's rows: send it past the end of the
   // folded axis, where the kernel rejects it as it rejects the index example by example.
   const inRange = logicalAnd(greaterEqual(wrapped, 0), less(wrapped, n));

@@ -43,6 +43,9 @@ class VJPTracer extends Tracer {
   concrete(where: string) {
     return this.primal.concrete(where);
   }
+  override placement() {
+    return this.primal.placement();
+  }
   override fullLower(): Tensor {
     return this.node === null ? this.primal : this;
   }

@@ -27,6 +27,9 @@ class BatchTracer extends Tracer {
   concrete(where: string): never {
     throw new Error(`${where}: cannot read the value of an array inside vmap: it stands for one example of a batch`);
   }
+  override placement() {
+    return this.val.placement();
+  }
   override fullLower(): Tensor {
     return this.batchDim === null ? this.val : this;
   }
