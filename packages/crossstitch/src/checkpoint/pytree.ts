@@ -108,6 +108,10 @@ export function savePytree(path: string, tree: PyTree, metadata: Readonly<Record
  * @example loadPytree(path, { w: new TensorSpec([60, 784], 'float32') })
  */
 export class TensorSpec {
+  /**
+   * @example
+   * const spec = new TensorSpec([60, 784], 'float32');
+   */
   constructor(
     /** Expected shape. */
     readonly shape: readonly number[],
@@ -128,7 +132,12 @@ export interface LoadPytreeOptions {
  * dtypes, and the result has the template's structure; without one, the structure comes from the names.
  * @example const { tree } = loadPytree('run/params.safetensors', { mnist: paramsMnist });
  */
-export function loadPytree(path: string, template?: PyTree<unknown>, opts: LoadPytreeOptions = {}): { tree: PyTree; metadata: Record<string, string> } {
+export function loadPytree(path: string, template?: PyTree<unknown>, opts: LoadPytreeOptions = {}): {
+  /** The loaded tensors, in the template's structure (or the one the names give). */
+  tree: PyTree;
+  /** The file's string metadata (`__metadata__`). */
+  metadata: Record<string, string>;
+} {
   let loaded: LoadedCheckpoint;
   if (template === undefined) {
     loaded = loadSafetensors(path);

@@ -36,6 +36,11 @@ const LITTLE_ENDIAN = endianness() === 'LE';
  * @example catch (e) { if (e instanceof CheckpointError) console.error(e.file, e.message); }
  */
 export class CheckpointError extends Error {
+  /**
+   * @param message What is wrong with it (the error's message is `<file>: <message>`).
+   * @example
+   * throw new CheckpointError('run/params.safetensors', 'truncated header');
+   */
   constructor(
     /** The file (or `<bytes>`). */
     readonly file: string,

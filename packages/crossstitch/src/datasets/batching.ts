@@ -152,11 +152,71 @@ export function notebookBatchStarts(s: NotebookSchedule): number[][] {
  */
 export const NOTEBOOK = {
   /** MNIST network: trains on train[0:50000], validates on train[50000:50100]. */
-  mnist: { train: [0, 50000], validation: [50000, 50100], schedule: { batchSize: 100, batchesPerEpoch: 500, limit: 50000, epochs: 5 }, learningRate: 0.01, seed: 1000 },
+  mnist: {
+    /** `[start, end)` of the MNIST training split trained on. */
+    train: [0, 50000],
+    /** `[start, end)` of the MNIST training split validated on after every epoch. */
+    validation: [50000, 50100],
+    /** The batch loop (see {@link NotebookSchedule}). */
+    schedule: {
+      /** Examples per batch. */
+      batchSize: 100,
+      /** Batches per epoch. */
+      batchesPerEpoch: 500,
+      /** The batch counter wraps to 0 when the next batch would pass this. */
+      limit: 50000,
+      /** Number of epochs. */
+      epochs: 5,
+    },
+    /** SGD learning rate. */
+    learningRate: 0.01,
+    /** The notebook's numpy seed of this stage (not reproducible here; see `defaultSeedConfig`). */
+    seed: 1000,
+  },
   /** Fashion-MNIST network: trains on train[0:60000], validates on train[30000:30100]. */
-  fashion: { train: [0, 60000], validation: [30000, 30100], schedule: { batchSize: 100, batchesPerEpoch: 600, limit: 60000, epochs: 5 }, learningRate: 0.01, seed: 1002 },
+  fashion: {
+    /** `[start, end)` of the Fashion-MNIST training split trained on. */
+    train: [0, 60000],
+    /** `[start, end)` of the Fashion-MNIST training split validated on after every epoch. */
+    validation: [30000, 30100],
+    /** The batch loop (see {@link NotebookSchedule}). */
+    schedule: {
+      /** Examples per batch. */
+      batchSize: 100,
+      /** Batches per epoch. */
+      batchesPerEpoch: 600,
+      /** The batch counter wraps to 0 when the next batch would pass this. */
+      limit: 60000,
+      /** Number of epochs. */
+      epochs: 5,
+    },
+    /** SGD learning rate. */
+    learningRate: 0.01,
+    /** The notebook's numpy seed of this stage (not reproducible here; see `defaultSeedConfig`). */
+    seed: 1002,
+  },
   /** Stitch stage: the shuffled MNIST+Fashion training sets, first 2000 examples; validates on fashion train[30000:31000]. */
-  stitch: { train: [0, 2000], validation: [30000, 31000], schedule: { batchSize: 100, batchesPerEpoch: 20, limit: 2000, epochs: 40 }, learningRate: 0.01, seed: 1500 },
+  stitch: {
+    /** `[start, end)` of the shuffled MNIST+Fashion-MNIST training examples trained on. */
+    train: [0, 2000],
+    /** `[start, end)` of the Fashion-MNIST training split validated on after every epoch. */
+    validation: [30000, 31000],
+    /** The batch loop (see {@link NotebookSchedule}). */
+    schedule: {
+      /** Examples per batch. */
+      batchSize: 100,
+      /** Batches per epoch. */
+      batchesPerEpoch: 20,
+      /** The batch counter wraps to 0 when the next batch would pass this. */
+      limit: 2000,
+      /** Number of epochs. */
+      epochs: 40,
+    },
+    /** SGD learning rate. */
+    learningRate: 0.01,
+    /** The notebook's numpy seed of this stage (not reproducible here; see `defaultSeedConfig`). */
+    seed: 1500,
+  },
 } as const satisfies Record<string, { train: readonly [number, number]; validation: readonly [number, number]; schedule: NotebookSchedule; learningRate: number; seed: number }>;
 
 /** A function giving a permutation of `0..n-1` from a PRNG key. */

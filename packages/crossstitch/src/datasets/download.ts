@@ -18,7 +18,14 @@ export interface FetchResponseLike {
   /** HTTP status text. */
   readonly statusText?: string;
   /** Response headers (only `content-length` is read). */
-  readonly headers: { get(name: string): string | null };
+  readonly headers: {
+    /**
+     * The header's value, or null when absent (`name` case-insensitive).
+     * @example
+     * Number(res.headers.get('content-length') ?? 0);
+     */
+    get(name: string): string | null;
+  };
   /** The body: a web `ReadableStream` or any async iterable of byte chunks. */
   readonly body: unknown;
 }
@@ -31,7 +38,11 @@ export type FetchLike = (url: string, init?: { signal?: AbortSignal }) => Promis
 
 /** Where progress goes: `process.stderr` by default; a TTY gets a redrawn bar, anything else a few lines. */
 export interface ProgressStream {
-  /** Write text. */
+  /**
+   * Write text.
+   * @example
+   * stream.write('mnist: downloading 9.9 MB\n');
+   */
   write(text: string): unknown;
   /** Whether the stream is a terminal (a bar redrawn in place with `\r`). */
   readonly isTTY?: boolean;
@@ -58,6 +69,15 @@ export class ProgressBar {
   private lastQuarter = 0;
   private finished = false;
 
+  /**
+   * Start a bar, writing its first line (or drawing it on a terminal).
+   * @param stream Where it is written.
+   * @param label What is downloading, shown before the bar.
+   * @param total Expected bytes (from `content-length`); without it, only the bytes received are shown.
+   * @param width Width of the bar in characters (default 30).
+   * @example
+   * const bar = new ProgressBar(process.stderr, 'mnist train-images', 9912422);
+   */
   constructor(
     private readonly stream: ProgressStream,
     private readonly label: string,
@@ -68,7 +88,11 @@ export class ProgressBar {
     else this.draw();
   }
 
-  /** Count `n` more bytes received. */
+  /**
+   * Count `n` more bytes received.
+   * @example
+   * bar.update(chunk.byteLength);
+   */
   update(n: number): void {
     this.received += n;
     if (this.stream.isTTY) {
@@ -83,7 +107,11 @@ export class ProgressBar {
     }
   }
 
-  /** The text of the bar as it stands (without `\r`). */
+  /**
+   * The text of the bar as it stands (without `\r`).
+   * @example
+   * bar.render(); // 'mnist train-images [=============>                ]  45% 4.5 MB / 9.9 MB'
+   */
   render(): string {
     if (!this.total) return `${this.label} ${formatBytes(this.received)}`;
     const frac = Math.min(this.received / this.total, 1);
@@ -97,7 +125,11 @@ export class ProgressBar {
     this.stream.write(`\r${this.render()}`);
   }
 
-  /** End the bar: `ok` says whether the download succeeded (a failure note is written otherwise). */
+  /**
+   * End the bar: `ok` says whether the download succeeded (a failure note is written otherwise).
+   * @example
+   * bar.finish(false, 'HTTP 404');
+   */
   finish(ok = true, note = ''): void {
     if (this.finished) return;
     this.finished = true;
@@ -115,11 +147,20 @@ export class ProgressBar {
  * @example catch (e) { if (e instanceof DownloadError) for (const c of e.causes) console.error(c.url, c.error.message); }
  */
 export class DownloadError extends Error {
+  /**
+   * @example
+   * throw new DownloadError('/tmp/mnist/t10k-labels-idx1-ubyte.gz', [{ url, error: new Error('HTTP 404') }]);
+   */
   constructor(
     /** The destination file. */
     readonly dest: string,
     /** The error at each URL tried, in order. */
-    readonly causes: readonly { url: string; error: Error }[],
+    readonly causes: readonly {
+      /** The URL tried. */
+      url: string;
+      /** Why it failed there. */
+      error: Error;
+    }[],
   ) {
     const line = (c: { url: string; error: Error }): string => {
       const msg = c.error.message.startsWith(`${c.url}: `) ? c.error.message.slice(c.url.length + 2) : c.error.message;

@@ -33,6 +33,11 @@ const GZIP_MAGIC1 = 0x8b;
  * @example try { readIdxLabels(p); } catch (e) { if (e instanceof IdxFormatError) console.error(e.file, e.message); }
  */
 export class IdxFormatError extends Error {
+  /**
+   * @param message What is wrong (the error's message is `<file>: <message>`).
+   * @example
+   * throw new IdxFormatError('train-labels-idx1-ubyte', 'bad magic number');
+   */
   constructor(
     /** The file (or label) the bytes came from. */
     readonly file: string,
@@ -332,7 +337,12 @@ export function checkImageLabelCounts(images: IdxImages, labels: Int32Array, ima
  * Read a matching pair of IDX image and label files, checking that the counts agree.
  * @example const { images, labels } = readIdxPair('train-images-idx3-ubyte', 'train-labels-idx1-ubyte');
  */
-export function readIdxPair(imagesPath: string, labelsPath: string, options: Omit<DecodeImagesOptions, 'file'> & { numClasses?: number } = {}): { images: IdxImages; labels: Int32Array } {
+export function readIdxPair(imagesPath: string, labelsPath: string, options: Omit<DecodeImagesOptions, 'file'> & { numClasses?: number } = {}): {
+  /** The decoded images. */
+  images: IdxImages;
+  /** One label per image. */
+  labels: Int32Array;
+} {
   const images = readIdxImages(imagesPath, options);
   const labels = readIdxLabels(labelsPath, options.numClasses === undefined ? {} : { numClasses: options.numClasses });
   checkImageLabelCounts(images, labels, imagesPath, labelsPath);

@@ -33,7 +33,10 @@ export interface Dataset {
   /** Class names, index = label. */
   readonly classes: readonly string[];
   /** Where it was found and how each file was verified. */
-  readonly source: ResolvedDataset & { readonly verified: Readonly<Record<FileRole, VerifiedAs>> };
+  readonly source: ResolvedDataset & {
+    /** How each of the four files was verified. */
+    readonly verified: Readonly<Record<FileRole, VerifiedAs>>;
+  };
 }
 
 /**

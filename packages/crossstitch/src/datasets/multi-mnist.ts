@@ -20,21 +20,43 @@ import type { Split } from './load.js';
 
 /** A two-label split: `images` `[count, 784]` in [0, 1], a digit label and a Fashion label per image. */
 export interface MultiSplit {
+  /** The overlaid images, `[count, 784]` row-major, values in [0, 1]. */
   readonly images: Float32Array;
   /** The MNIST digit (task A). */
   readonly labelsA: Int32Array;
   /** The Fashion-MNIST class (task B). */
   readonly labelsB: Int32Array;
+  /** Number of images (and of labels per task). */
   readonly count: number;
+  /** Values per image: always 784 (28x28). */
   readonly features: number;
 }
 
 /** The recipe's numbers. */
-export const MULTI_RECIPE = Object.freeze({ canvas: 36, size: 28, mnistAt: [0, 0] as const, fashionAt: [8, 8] as const, merge: 'max', resize: 'area', pairing: 'index-wise (i with i)' });
+export const MULTI_RECIPE = Object.freeze({
+  /** Side of the square canvas, in pixels. */
+  canvas: 36,
+  /** Side of the resized output image, in pixels. */
+  size: 28,
+  /** Canvas `[row, column]` of the MNIST digit's top-left pixel. */
+  mnistAt: [0, 0] as const,
+  /** Canvas `[row, column]` of the Fashion-MNIST item's top-left pixel. */
+  fashionAt: [8, 8] as const,
+  /** How overlapping pixels combine: their maximum. */
+  merge: 'max',
+  /** How the canvas is downscaled: area averaging. */
+  resize: 'area',
+  /** How examples are paired: example i of one split with example i of the other. */
+  pairing: 'index-wise (i with i)',
+});
 
 let areaMatrix: Float64Array | undefined;
 
-/** The 28x36 area-resize matrix `R` (row-major): `R[o][i]` = |[o s, (o+1) s) ∩ [i, i+1)| / s with s = 36/28. */
+/**
+ * The 28x36 area-resize matrix `R` (row-major): `R[o][i]` = |[o s, (o+1) s) ∩ [i, i+1)| / s with s = 36/28.
+ * @example
+ * const R = areaResizeMatrix(); // Float64Array of 28 * 36, every row summing to 1
+ */
 export function areaResizeMatrix(from = 36, to = 28): Float64Array {
   if (from === 36 && to === 28 && areaMatrix) return areaMatrix;
   const s = from / to;
@@ -54,6 +76,8 @@ export function areaResizeMatrix(from = 36, to = 28): Float64Array {
 /**
  * One overlay: MNIST 28x28 `digit` at the top left, Fashion 28x28 `item` at the bottom right of a 36x36 canvas,
  * max-merged, area-resized to 28x28 (written into `out` at `offset`).
+ * @example
+ * const img = overlayPair(mnist.train.images.subarray(0, 784), fashion.train.images.subarray(0, 784)); // 784 values in [0, 1]
  */
 export function overlayPair(digit: ArrayLike<number>, item: ArrayLike<number>, out: Float32Array = new Float32Array(784), offset = 0): Float32Array {
   const C = 36;

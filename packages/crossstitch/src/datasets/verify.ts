@@ -11,6 +11,11 @@ import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, isGzip, maybeGunzip, parseIdx } fro
  * @example catch (e) { if (e instanceof ChecksumError) console.error(`${e.file}: expected ${e.expected}, got ${e.actual}`); }
  */
 export class ChecksumError extends Error {
+  /**
+   * @param detail An optional note appended to the message in parentheses (default none).
+   * @example
+   * throw new ChecksumError('train-labels-idx1-ubyte', expectedHex, actualHex);
+   */
   constructor(
     /** The file (path or URL). */
     readonly file: string,

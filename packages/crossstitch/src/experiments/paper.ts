@@ -41,9 +41,13 @@ import { type AlphaMode, type CrossStitchParams, type HardShareParams, type TwoT
 import { adam, applyUpdates, sgd } from '../optim/optimizers.js';
 import type { SeedData } from './types.js';
 
+/** A benchmark of the paper's experiment: `combined` (MNIST + Fashion-MNIST, one label per image) or `multi` (Multi-(Fashion+MNIST), two labels per image). */
 export type PaperBenchmark = 'combined' | 'multi';
+/** A method of the paper's experiment (see the module comment for each). */
 export type PaperMethod = 'single-task' | 'single-task-long' | 'hard-sharing' | 'notebook-stitch' | 'cross-stitch-layer' | 'cross-stitch-unit';
+/** Every {@link PaperMethod}, in the order they run and are tabulated. */
 export const PAPER_METHODS: readonly PaperMethod[] = ['single-task', 'single-task-long', 'hard-sharing', 'notebook-stitch', 'cross-stitch-layer', 'cross-stitch-unit'];
+/** Every {@link PaperBenchmark}, in order. */
 export const PAPER_BENCHMARKS: readonly PaperBenchmark[] = ['combined', 'multi'];
 
 /** Configuration of {@link runPaperExperiment}. The defaults are a quick grid (a few minutes on 2 cores). */
@@ -52,12 +56,15 @@ export interface PaperConfig {
   seed: number;
   /** Independent seeds per cell (default 3). */
   seeds: number;
+  /** Benchmarks to run (default both, `['combined', 'multi']`). */
   benchmarks: PaperBenchmark[];
   /** Training examples per budget; 'all' = the whole training pool (120000 combined, 60000 multi). */
   budgets: (number | 'all')[];
+  /** Methods to run (default all of {@link PAPER_METHODS}; `single-task` always runs, as the baseline). */
   methods: PaperMethod[];
   /** Hidden widths of every tower (default [60, 20], the notebook's). */
   hidden: [number, number];
+  /** Examples per minibatch (default 50). */
   batchSize: number;
   /** Epochs of the single-task nets and of hard sharing. */
   epochs: number;
@@ -81,6 +88,12 @@ export interface PaperConfig {
   testExamples: number;
 }
 
+/**
+ * The default {@link PaperConfig}: 3 seeds, both benchmarks, budgets 500 and 2000, all methods, hidden [60, 20],
+ * batch 50, 10 + 10 epochs, Adam at lr 0.003, alpha lr x10, alpha init (0.9, 0.1), all 10000 test examples.
+ * @example
+ * const cfg = { ...defaultPaperConfig(), seeds: 5 };
+ */
 export function defaultPaperConfig(): PaperConfig {
   return {
     seed: 0,
@@ -103,7 +116,12 @@ export function defaultPaperConfig(): PaperConfig {
   };
 }
 
-/** The defaults with `overrides` applied, checked. */
+/**
+ * The defaults with `overrides` applied, checked.
+ * @throws RangeError when a value is out of range.
+ * @example
+ * const cfg = resolvePaperConfig({ seeds: 5, optimizer: 'sgd' });
+ */
 export function resolvePaperConfig(overrides: Partial<PaperConfig> = {}): PaperConfig {
   const c: PaperConfig = { ...defaultPaperConfig(), ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   const bad = (m: string): never => {
@@ -126,11 +144,19 @@ export function resolvePaperConfig(overrides: Partial<PaperConfig> = {}): PaperC
 
 /** Mean and sample standard deviation (n − 1; 0 for one value) over seeds. */
 export interface MeanStd {
+  /** The mean (NaN when there are no values). */
   mean: number;
+  /** The sample standard deviation, dividing by n − 1 (0 for one value, NaN for none). */
   std: number;
+  /** How many values. */
   n: number;
 }
 
+/**
+ * Mean and sample standard deviation (n − 1) of `values`.
+ * @example
+ * meanStd([1, 2, 3]); // { mean: 2, std: 1, n: 3 }
+ */
 export function meanStd(values: readonly number[]): MeanStd {
   const n = values.length;
   if (n === 0) return { mean: NaN, std: NaN, n };
@@ -150,58 +176,95 @@ export function deltaM(acc: readonly number[], baseline: readonly number[]): num
 
 /** One cell of the table: a method on a benchmark at a budget, over the seeds. */
 export interface PaperRow {
+  /** The benchmark. */
   benchmark: PaperBenchmark;
   /** The budget as configured ('all' or n). */
   budget: number | 'all';
   /** Training examples actually used. */
   examples: number;
+  /** The method. */
   method: PaperMethod;
   /** Test accuracy (%) on task A (MNIST digit) and task B (Fashion item). */
   accA: MeanStd;
+  /** Test accuracy (%) on task B (Fashion-MNIST item). */
   accB: MeanStd;
   /** delta_m (%) against the same seed's single-task nets. */
   deltaM: MeanStd;
   /** The per-seed values. */
-  perSeed: { accA: number[]; accB: number[]; deltaM: number[] };
+  perSeed: {
+    /** Task A test accuracy (%) of each seed. */
+    accA: number[];
+    /** Task B test accuracy (%) of each seed. */
+    accB: number[];
+    /** delta_m (%) of each seed. */
+    deltaM: number[];
+  };
 }
 
 /** Learned alphas of one cross-stitch run: per layer `[2][2][k]` (k = 1 per layer, the width per unit). */
 export interface PaperAlphas {
+  /** The benchmark. */
   benchmark: PaperBenchmark;
+  /** The budget as configured ('all' or n). */
   budget: number | 'all';
+  /** The cross-stitch variant. */
   method: 'cross-stitch-layer' | 'cross-stitch-unit';
+  /** The seed's index, 0-based (not the PRNG seed). */
   seed: number;
+  /** Per stitched layer, the alpha matrix `[2][2][k]`. */
   layers: number[][][][];
 }
 
+/** The typed result of {@link runPaperExperiment}. */
 export interface PaperResult {
+  /** The full configuration the run used (defaults filled in). */
   config: PaperConfig;
+  /** One row per benchmark x budget x method. */
   rows: PaperRow[];
+  /** The learned alphas of every cross-stitch run. */
   alphas: PaperAlphas[];
+  /** Seconds: `data` (loading), one entry per benchmark, and `total`. */
   timings: Record<string, number>;
 }
 
 /** A progress event: one per training run at its start and every `progressEvery` steps and at its end. */
 export interface PaperProgressEvent {
+  /** The benchmark being trained. */
   benchmark: PaperBenchmark;
+  /** The budget as configured ('all' or n). */
   budget: number | 'all';
+  /** The seed's index, 0-based. */
   seed: number;
   /** What is training: a method, or 'single-task A' / 'single-task B'. */
   what: string;
   /** Training runs done so far and in all. */
   run: number;
+  /** Training runs in all. */
   runs: number;
+  /** Steps done in this training run (0 at its start). */
   step: number;
+  /** Steps of this training run in all. */
   steps: number;
+  /** Mean training loss over the steps since the last event (NaN at the start). */
   loss: number;
 }
 
+/** What the runner may pass to {@link runPaperExperiment} besides the config. */
 export interface PaperRunOptions {
+  /** Called with progress events. */
   onProgress?: (e: PaperProgressEvent) => void;
+  /** Stops at the next step when aborted; the promise then rejects with an AbortError. */
   signal?: AbortSignal;
+  /** Where the data lives (see datasets/resolve.ts), when `data` is not given. */
   dataDir?: string;
   /** Pre-loaded data (tests: generated). */
-  data?: { mnist: SeedData; fashion: SeedData };
+  data?: {
+    /** MNIST, both splits. */
+    mnist: SeedData;
+    /** Fashion-MNIST, both splits. */
+    fashion: SeedData;
+  };
+  /** Emit a progress event every this many steps (default 25), besides one at the start and end of each run. */
   progressEvery?: number;
 }
 

@@ -108,7 +108,11 @@ export function makeTrainStep(lr: number): JittedFunction {
   });
 }
 
-/** The stitched net's loss for one example, as the notebook's `NLL_loss_alpha`. */
+/**
+ * The stitched net's loss for one example, as the notebook's `NLL_loss_alpha`.
+ * @example
+ * const dAlpha = grad(nllStitchOne, { argnums: 2 })(p1, p2, zeroAlpha(), x0, t0);
+ */
 export function nllStitchOne(p1: MlpParams, p2: MlpParams, alpha: AlphaParams, x: Tensor, t: Tensor): Tensor {
   return nllOne(composeParameters(p1, p2, alpha), x, t);
 }
@@ -184,6 +188,8 @@ function checkAlpha(alpha: unknown, hidden: readonly [number, number]): AlphaPar
  * The first `count` examples of the concatenation of `splits` shuffled by `perm` — the same as
  * `sliceSplit(shuffleSplit(concatSplits(...splits), key), 0, count)` for `perm = permutationFromKey(key, n)`,
  * without copying all of the concatenation.
+ * @example
+ * const stitchTrain = takeShuffled([mnist.train, fashion.train], permutationFromKey(key, 120000), 2000);
  */
 export function takeShuffled(splits: readonly Split[], perm: Int32Array, count: number): Split {
   const f = splits[0]!.features;

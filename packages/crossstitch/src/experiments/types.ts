@@ -29,7 +29,12 @@ export interface SeedConfig {
    * counter wraps once the next batch would pass this (notebook: 50000 MNIST, 60000 Fashion). The stitch
    * phase's counterpart is `stitchSamples`.
    */
-  trainExamples: { mnist: number; fashion: number };
+  trainExamples: {
+    /** Training examples of the MNIST net (notebook: 50000). */
+    mnist: number;
+    /** Training examples of the Fashion-MNIST net (notebook: 60000). */
+    fashion: number;
+  };
   /**
    * Validation slices `[start, end)` of a TRAINING split, checked after every epoch (notebook: MNIST
    * train[50000:50100], Fashion train[30000:30100], and for the stitch Fashion train[30000:31000]; the stitch
@@ -40,10 +45,15 @@ export interface SeedConfig {
 
 /** One progress event: emitted every few steps and at the end of each epoch. */
 export interface ProgressEvent {
+  /** The phase running. */
   phase: SeedPhase;
+  /** The current epoch of the phase, 1-based. */
   epoch: number; // 1-based
+  /** Epochs of this phase in total. */
   epochs: number;
+  /** Steps done in this phase so far (0..`steps`). */
   step: number; // steps done in this phase
+  /** Total steps of this phase (epochs x batches per epoch). */
   steps: number; // total steps of this phase
   /** Mean training loss over the steps since the last event. */
   loss: number;
@@ -55,12 +65,15 @@ export interface ProgressEvent {
 
 /** Per-epoch record of one phase (the training curves). */
 export interface EpochRecord {
+  /** The phase the epoch belongs to. */
   phase: SeedPhase;
+  /** The epoch, 1-based within its phase. */
   epoch: number;
   /** Mean training loss over the epoch. */
   trainLoss: number;
   /** Validation accuracy in percent (the notebook's slices: 50000:50100, 30000:30100, Fashion 30000:31000 for the stitch). */
   valAccuracy: number;
+  /** Wall-clock seconds the epoch took. */
   seconds: number;
 }
 
@@ -74,21 +87,70 @@ export interface TestMetrics {
   confusion: number[][];
 }
 
+/** The typed result of `runSeedExperiment`: config, training curves, test metrics, timings, parameters and samples. */
 export interface SeedResult {
+  /** The full configuration the run used (defaults filled in). */
   config: SeedConfig;
+  /** One record per epoch of every phase that ran, in order (the training curves). */
   curves: EpochRecord[];
+  /** Test metrics of both nets on both test sets. */
   results: {
-    mnist: { alone: TestMetrics; stitched: TestMetrics };
-    fashion: { alone: TestMetrics; stitched: TestMetrics };
+    /** On the MNIST test set. */
+    mnist: {
+      /** The single-task MNIST net. */
+      alone: TestMetrics;
+      /** The cross-stitched net's MNIST output. */
+      stitched: TestMetrics;
+    };
+    /** On the Fashion-MNIST test set. */
+    fashion: {
+      /** The single-task Fashion-MNIST net. */
+      alone: TestMetrics;
+      /** The cross-stitched net's Fashion-MNIST output. */
+      stitched: TestMetrics;
+    };
   };
   /** The notebook's reported test accuracies, for the side-by-side table. */
-  notebook: { mnist: { alone: number; stitched: number }; fashion: { alone: number; stitched: number } };
+  notebook: {
+    /** MNIST test accuracies in percent. */
+    mnist: {
+      /** Of the single-task net, in percent. */
+      alone: number;
+      /** Of the cross-stitched net, in percent. */
+      stitched: number;
+    };
+    /** Fashion-MNIST test accuracies in percent. */
+    fashion: {
+      /** Of the single-task net, in percent. */
+      alone: number;
+      /** Of the cross-stitched net, in percent. */
+      stitched: number;
+    };
+  };
   /** Seconds per phase (data loading and evaluation included as their own entries) and in total. */
   timings: Record<string, number>;
   /** Trained parameters: the two single-task nets ([[W0,b0],[W1,b1],[W2,b2]], W as [out,in]) and the alpha blocks ([[a1 (20x60), a2 (20x60)]]). */
-  params: { mnist: [Tensor, Tensor][]; fashion: [Tensor, Tensor][]; alpha: [Tensor, Tensor][] };
+  params: {
+    /** The MNIST net's `[W, b]` layers. */
+    mnist: [Tensor, Tensor][];
+    /** The Fashion-MNIST net's `[W, b]` layers. */
+    fashion: [Tensor, Tensor][];
+    /** The alpha blocks, one `[a1, a2]` pair per stitched layer. */
+    alpha: [Tensor, Tensor][];
+  };
   /** A few test images with predictions, for pictures: 28x28 pixels in [0,1], the label and both nets' predictions. */
-  samples: { dataset: 'mnist' | 'fashion'; pixels: number[]; label: number; predictedAlone: number; predictedStitched: number }[];
+  samples: {
+    /** The test set the image is from. */
+    dataset: 'mnist' | 'fashion';
+    /** 784 pixel values (28x28, row-major) in [0,1]. */
+    pixels: number[];
+    /** The true class, 0..9. */
+    label: number;
+    /** The single-task net's predicted class, 0..9. */
+    predictedAlone: number;
+    /** The cross-stitched net's predicted class, 0..9. */
+    predictedStitched: number;
+  }[];
   /** Training steps per second of each phase that ran (absent for phases skipped by `resume`). */
   stepsPerSecond?: Partial<Record<SeedPhase, number>>;
   /** Phases skipped because `RunOptions.resume` gave their parameters. */
@@ -97,7 +159,9 @@ export interface SeedResult {
 
 /** A dataset as the experiment needs it: both splits (a loaded `Dataset` is one). */
 export interface SeedData {
+  /** The training split. */
   train: import('../datasets/load.js').Split;
+  /** The test split. */
   test: import('../datasets/load.js').Split;
 }
 
@@ -117,7 +181,12 @@ export interface RunOptions {
   /** Where the data lives (see datasets/resolve.ts); tests pass generated data instead via `data`. */
   dataDir?: string;
   /** Pre-loaded datasets (tests use small generated ones); a loaded `Dataset` fits. */
-  data?: { mnist: SeedData; fashion: SeedData };
+  data?: {
+    /** MNIST, both splits. */
+    mnist: SeedData;
+    /** Fashion-MNIST, both splits. */
+    fashion: SeedData;
+  };
   /** Emit a progress event every this many steps (default 25), besides one at the end of every epoch. */
   progressEvery?: number;
 }

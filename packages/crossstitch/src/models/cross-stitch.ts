@@ -92,8 +92,17 @@ export function crossStitchUnit(alpha: Tensor, hA: Tensor, hB: Tensor): [Tensor,
  * for reading: given the upstream gradients `gA = ∂L/∂hA'`, `gB = ∂L/∂hB'` (same shape as `hA`, `hB`),
  * returns `∂L/∂alpha` (shape of `alpha`: summed over examples, and over units for a per-layer alpha), `∂L/∂hA`
  * and `∂L/∂hB`.
+ * @example
+ * const { dAlpha, dHA, dHB } = crossStitchUnitVjp(alpha, hA, hB, gA, gB);
  */
-export function crossStitchUnitVjp(alpha: Tensor, hA: Tensor, hB: Tensor, gA: Tensor, gB: Tensor): { dAlpha: Tensor; dHA: Tensor; dHB: Tensor } {
+export function crossStitchUnitVjp(alpha: Tensor, hA: Tensor, hB: Tensor, gA: Tensor, gB: Tensor): {
+  /** `∂L/∂alpha`, shape of `alpha` `[2, 2, k]`. */
+  dAlpha: Tensor;
+  /** `∂L/∂hA`, shape of `hA`. */
+  dHA: Tensor;
+  /** `∂L/∂hB`, shape of `hB`. */
+  dHB: Tensor;
+} {
   const [aa, ab, ba, bb] = alphaParts(alpha);
   const k = alpha.shape[2]!;
   // Sum over every axis but the unit axis (batch), and over units too when alpha is per layer.
@@ -133,6 +142,8 @@ const hiddenLayer = (h: Tensor, [w, b]: Layer): Tensor => nn.sigmoid(np.add(np.m
 /**
  * The two heads' logits (`[classes]` or `[n, classes]` each) for input `x` (`[features]` or `[n, features]`):
  * both towers read the same input; a cross-stitch unit follows every hidden layer.
+ * @example
+ * const [logitsA, logitsB] = crossStitchLogits(net, x); // x [n, 784] -> [n, 10] each
  */
 export function crossStitchLogits(p: CrossStitchParams, x: Tensor): [Tensor, Tensor] {
   const L = p.a.length;
@@ -145,7 +156,11 @@ export function crossStitchLogits(p: CrossStitchParams, x: Tensor): [Tensor, Ten
   return [np.matmul(hA, p.a[L - 1]![0].T), np.matmul(hB, p.b[L - 1]![0].T)];
 }
 
-/** Class probabilities of both heads (each its own softmax). With identity alphas, exactly `[predict(a, x), predict(b, x)]`. */
+/**
+ * Class probabilities of both heads (each its own softmax). With identity alphas, exactly `[predict(a, x), predict(b, x)]`.
+ * @example
+ * const [probsA, probsB] = crossStitchPredict(net, x);
+ */
 export function crossStitchPredict(p: CrossStitchParams, x: Tensor): [Tensor, Tensor] {
   const [la, lb] = crossStitchLogits(p, x);
   return [nn.softmax(la), nn.softmax(lb)];
@@ -155,11 +170,17 @@ export function crossStitchPredict(p: CrossStitchParams, x: Tensor): [Tensor, Te
 
 /** Hard parameter sharing: shared hidden layers (`[[W0,b0],[W1,b1]]`) and one head per task (`[classes, h]`, no bias). */
 export interface HardShareParams {
+  /** The shared hidden layers, `[[W0,b0],[W1,b1]]` with `W` as `[out, in]`. */
   trunk: MlpParams;
+  /** The heads of task A and task B, each `[classes, h]`, no bias. */
   heads: [Tensor, Tensor];
 }
 
-/** Both heads' logits of a hard-sharing net. */
+/**
+ * Both heads' logits of a hard-sharing net.
+ * @example
+ * const [logitsA, logitsB] = hardShareLogits({ trunk, heads: [headA, headB] }, x);
+ */
 export function hardShareLogits(p: HardShareParams, x: Tensor): [Tensor, Tensor] {
   let h = x;
   for (const l of p.trunk) h = hiddenLayer(h, l);
@@ -168,23 +189,34 @@ export function hardShareLogits(p: HardShareParams, x: Tensor): [Tensor, Tensor]
 
 // ---------------------------------------------------------------- losses
 
-/** Per-example NLL `-log softmax(logits)[label]` from logits `[n, c]` and one-hot targets `[n, c]`: `[n]`. */
+/**
+ * Per-example NLL `-log softmax(logits)[label]` from logits `[n, c]` and one-hot targets `[n, c]`: `[n]`.
+ * @example
+ * const losses = nllFromLogits(logitsA, tA); // [n]
+ */
 export function nllFromLogits(logits: Tensor, oneHot: Tensor): Tensor {
   return np.negative(np.sum(np.multiply(nn.logSoftmax(logits, -1), oneHot), -1));
 }
 
 /** A two-task batch: one input, a one-hot target per task, and a 0/1 mask per task (0 where the example has no label of that task). */
 export interface TwoTaskBatch {
+  /** Inputs `[n, 784]`. */
   x: Tensor;
+  /** One-hot targets of task A `[n, classes]`. */
   tA: Tensor;
+  /** One-hot targets of task B `[n, classes]`. */
   tB: Tensor;
+  /** 0/1 mask of task A `[n]`: 1 where the example has a task A label. */
   mA: Tensor;
+  /** 0/1 mask of task B `[n]`: 1 where the example has a task B label. */
   mB: Tensor;
 }
 
 /**
  * The multi-task loss: the batch mean of `wA mA NLL_A + wB mB NLL_B` (the sum of the task losses, weights
  * configurable; the masks drop a task's term for examples that carry no label of it).
+ * @example
+ * const loss = twoTaskLoss(crossStitchLogits(net, batch.x), batch, [1, 0.5]);
  */
 export function twoTaskLoss(logits: [Tensor, Tensor], b: TwoTaskBatch, weights: readonly [number, number] = [1, 1]): Tensor {
   const la = np.multiply(nllFromLogits(logits[0], b.tA), b.mA);
@@ -192,7 +224,11 @@ export function twoTaskLoss(logits: [Tensor, Tensor], b: TwoTaskBatch, weights: 
   return np.mean(np.add(np.multiply(la, weights[0]), np.multiply(lb, weights[1])));
 }
 
-/** {@link twoTaskLoss} of a cross-stitch network. */
+/**
+ * {@link twoTaskLoss} of a cross-stitch network.
+ * @example
+ * const [loss, grads] = valueAndGrad(crossStitchLoss)(net, { x, tA, tB, mA, mB });
+ */
 export function crossStitchLoss(p: CrossStitchParams, b: TwoTaskBatch, weights: readonly [number, number] = [1, 1]): Tensor {
   return twoTaskLoss(crossStitchLogits(p, b.x), b, weights);
 }

@@ -9,9 +9,17 @@ import { type LearningRate, asSchedule } from './schedules.js';
 
 /** An optimiser: state initialisation and a pure update rule. */
 export interface GradientTransformation<S> {
-  /** The initial state for `params`. */
+  /**
+   * The initial state for `params`.
+   * @example
+   * let state = opt.init(params);
+   */
   init(params: PyTree): S;
-  /** The updates (to add to the parameters) for `grads`, and the next state. `grads` must have the structure of the params. */
+  /**
+   * The updates (to add to the parameters) for `grads`, and the next state. `grads` must have the structure of the params.
+   * @example
+   * const [updates, next] = opt.update(grads, state);
+   */
   update(grads: PyTree, state: S, params?: PyTree): [PyTree, S];
 }
 
