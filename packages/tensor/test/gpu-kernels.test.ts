@@ -101,6 +101,17 @@ describe.skipIf(gpuSkip !== null)('gpu kernels agree with the cpu backend', () =
     agree((x, y) => np.dotGeneral(x, y, [[1, 2], [0, 1]]), [f32(7, [3, 2, 4]), f32(8, [2, 4, 5])]);
     agree((x, y) => np.matmul(x, y), [f32(9, [100, 784], 0, 1), f32(10, [784, 60], -0.1, 0.1)]);
   });
+  it('dot_general: the unrolled contraction (K >= 8) with every remainder, strided operands, batched, int32', () => {
+    for (const K of [7, 8, 9, 10, 11, 13, 16]) {
+      agree(np.matmul, [f32(20 + K, [3, K]), f32(40 + K, [K, 5])]);
+      // both operands strided along K (lhs contracts axis 0, rhs axis 1)
+      agree((x, y) => np.dotGeneral(x, y, [[0], [1]]), [f32(60 + K, [K, 4]), f32(80 + K, [6, K])]);
+    }
+    agree((x, y) => np.matmul(x, y), [f32(101, [2, 3, 13]), f32(102, [2, 13, 4])]);
+    agree((x, y) => np.dotGeneral(x, y, [[1, 2], [0, 1]]), [f32(103, [3, 3, 5]), f32(104, [3, 5, 2])]);
+    const ints = (seed: number, shape: number[]): Tensor => np.floor(f32(seed, shape, -5, 5)).astype('int32');
+    agree(np.matmul, [ints(105, [4, 11]), ints(106, [11, 3])], { rtol: 0, atol: 0 });
+  });
   it('layout kernels: reshape, transpose, broadcast_in_dim, slice (strided), pad, concatenate, convert', () => {
     const x = f32(11, [2, 3, 4]);
     const exact = { rtol: 0, atol: 0 };
