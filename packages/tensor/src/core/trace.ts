@@ -201,8 +201,3 @@ export function evalPrimitive(prim: Primitive, args: readonly ConcreteTensor[], 
 export function isStaging(): boolean {
   return dynamicTrace !== null;
 }
-
-/** True when no transformation is active (plain eager evaluation). */
-export function isEager(): boolean {
-  return traceStack.length === 1 && dynamicTrace === null;
-}
