@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // `pnpm test` instead runs each package's `vitest run` through turbo.
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts', 'apps/*/vitest.config.ts', 'examples/vitest.config.ts'],
+    projects: ['packages/*/vitest.config.ts', 'apps/*/vitest.config.ts', 'examples/vitest.config.ts', 'benchmarks/vitest.config.ts'],
     pool: 'forks',
     maxWorkers: 2,
   },

@@ -5,7 +5,7 @@
  *   jit batched           jit of the same step
  *   eager per-example     vmap(grad(loss)) + sum, op by op (the notebook's form)
  *   jit per-example       jit(vmap(grad(loss)) + sum) (the notebook's form, compiled)
- * Run: pnpm bench   (or: npx tsx --expose-gc packages/tensor/bench/seed-step.ts [--quick] [--backend cpu|gpu])
+ * Run: pnpm bench:xs   (or: npx tsx --expose-gc packages/tensor/bench/seed-step.ts [--quick] [--backend cpu|gpu])
  */
 import os from 'node:os';
 import { type Tensor, backendInfo, grad, jit, nn, numpy as np, random, setDefaultBackend, tree, vmap } from '../src/index.js';

@@ -63,7 +63,7 @@ export const benchCommand: CommandDef = {
   summary: 'run the seed training-step benchmark (packages/tensor/bench/seed-step.ts)',
   usage: ['pnpm --filter cli bench [--quick]', 'xs bench [--quick]'],
   description: [
-    'Times the seed notebook\u2019s training step (784-60-20-10 MLP, batch 100) in four forms (eager and jit, batched and per-example) after checking they agree, and prints steps per second and their ratios. Same as `pnpm bench` at the repository root.',
+    'Times the seed notebook\u2019s training step (784-60-20-10 MLP, batch 100) in four forms (eager and jit, batched and per-example) after checking they agree, and prints steps per second and their ratios. Same as `pnpm bench:xs` at the repository root.',
   ],
   options: OPTIONS,
   examples: ['pnpm --filter cli bench', 'pnpm --filter cli bench --quick'],

@@ -1,0 +1,127 @@
+/**
+ * xs against its peers on the seed's training step (MLP 784-60-20-10, sigmoid, softmax, NLL summed over
+ * a batch of 100, SGD lr 0.01, float32) and on matmul. Every implementation runs in its own child
+ * process (node --expose-gc), one after another, so that they never compete for cores.
+ *   1. agreement: every form of every implementation computes the same loss before each of 3 steps
+ *      (relative 1e-4 against xs eager), from the same initial weights and batch
+ *   2. timing: median steps/s of each form, and median matmul GFLOP/s, with ratios against xs
+ * Run: pnpm bench (full; writes benchmarks/results.json) or: tsx src/main.ts --quick [--out FILE]
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CheckResult, ImplName, TimeResult } from './worker.js';
+
+const IMPLS: readonly ImplName[] = ['xs', 'tfjs-cpu', 'tfjs-wasm', 'jax-js-wasm'];
+const REL_TOL = 1e-4;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const pkgDir = path.join(here, '..');
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  simd: string[];
+  os: string;
+  node: string;
+}
+
+export function machine(): Machine {
+  let flags: string[] = [];
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => /^(flags|Features)\s*:/.test(l));
+    flags = line ? line.split(':')[1]!.trim().split(/\s+/) : [];
+  } catch {
+    // not Linux: no flags
+  }
+  const simdNames = /^(sse\d.*|ssse3|avx.*|fma|f16c|amx.*|neon|asimd.*|sve\d*|sme\d*|sme_.*)$/;
+  return {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    cores: os.cpus().length,
+    simd: flags.filter((f) => simdNames.test(f)),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+  };
+}
+
+/** Run one implementation in a child process and return its RESULT. */
+function runWorker<T>(impl: ImplName, mode: 'check' | 'time', quick: boolean): T {
+  const args = ['--expose-gc', '--import', 'tsx', path.join(here, 'worker.ts'), impl, mode, ...(quick ? ['--quick'] : [])];
+  const r = spawnSync(process.execPath, args, { cwd: pkgDir, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 15 * 60_000 });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line) throw new Error(`${impl} ${mode} failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}):\n${r.stderr}\n${r.stdout}`);
+  return JSON.parse(line.slice('RESULT '.length)) as T;
+}
+
+export interface Agreement {
+  ok: boolean;
+  reference: number[];
+  maxRelErr: number;
+  rows: { impl: string; form: string; losses: number[]; relErr: number }[];
+}
+
+export function checkAgreement(checks: CheckResult[]): Agreement {
+  const reference = Object.values(checks[0]!.losses)[0]!;
+  const rows = checks.flatMap((c) =>
+    Object.entries(c.losses).map(([form, losses]) => ({
+      impl: c.impl,
+      form,
+      losses,
+      relErr: Math.max(...losses.map((l, i) => Math.abs(l - reference[i]!) / Math.abs(reference[i]!))),
+    })),
+  );
+  const maxRelErr = Math.max(...rows.map((r) => (Number.isFinite(r.relErr) ? r.relErr : Infinity)));
+  return { ok: maxRelErr <= REL_TOL, reference, maxRelErr, rows };
+}
+
+export interface BenchResult {
+  date: string;
+  quick: boolean;
+  machine: Machine;
+  versions: Record<string, string>;
+  agreement: Agreement;
+  timings: TimeResult[];
+}
+
+export function runBench(quick: boolean, log: (s: string) => void = console.log): BenchResult {
+  const m = machine();
+  log(`machine: ${m.cpu}, ${m.cores} cores, SIMD ${m.simd.join(' ') || 'none found'}; ${m.os}; node ${m.node}${quick ? ' [quick]' : ''}`);
+
+  // 1. agreement, before any timing
+  const checks = IMPLS.map((impl) => runWorker<CheckResult>(impl, 'check', quick));
+  const agreement = checkAgreement(checks);
+  log(`\nagreement: loss before steps 1..3 (reference xs eager: ${agreement.reference.map((l) => l.toFixed(4)).join(', ')}), tolerance relative ${REL_TOL}`);
+  for (const r of agreement.rows) log(`  ${r.impl.padEnd(12)} ${r.form.padEnd(26)} ${r.losses.map((l) => l.toFixed(4)).join(', ')}   rel err ${r.relErr.toExponential(1)}`);
+  if (!agreement.ok) throw new Error(`implementations disagree: max relative loss difference ${agreement.maxRelErr}`);
+  const versions = Object.fromEntries(checks.map((c) => [c.impl, `${c.version} (${c.detail})`]));
+
+  // 2. timings, one implementation (one process) after another
+  const timings = IMPLS.map((impl) => runWorker<TimeResult>(impl, 'time', quick));
+  const xs = timings[0]!;
+  const xsJit = xs.stepsPerSec['jit(grad(batched loss))']!;
+  log(`\nseed training step (784-60-20-10, batch 100, float32): median over rounds; "vs xs jit" = steps/s / xs jit(grad) steps/s`);
+  log(`  ${'implementation'.padEnd(12)} ${'form'.padEnd(26)} ${'steps/s'.padStart(9)} ${'ms/step'.padStart(9)} ${'vs xs jit'.padStart(10)}`);
+  for (const t of timings)
+    for (const [form, r] of Object.entries(t.stepsPerSec))
+      log(`  ${t.impl.padEnd(12)} ${form.padEnd(26)} ${r.toFixed(1).padStart(9)} ${(1000 / r).toFixed(3).padStart(9)} ${(r / xsJit).toFixed(2).padStart(9)}x`);
+  const shapes = Object.keys(xs.gflops);
+  log(`\nmatmul GFLOP/s (float32, median); "vs xs" = GFLOP/s / xs GFLOP/s`);
+  log(`  ${'implementation'.padEnd(12)} ${shapes.map((s) => `${s.padStart(14)} ${'vs xs'.padStart(6)}`).join(' ')}`);
+  for (const t of timings) log(`  ${t.impl.padEnd(12)} ${shapes.map((s) => `${t.gflops[s]!.toFixed(2).padStart(14)} ${(t.gflops[s]! / xs.gflops[s]!).toFixed(2).padStart(5)}x`).join(' ')}`);
+  log(`\nversions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+  return { date: new Date().toISOString(), quick, machine: m, versions, agreement, timings };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const quick = process.argv.includes('--quick');
+  const outArg = process.argv.indexOf('--out');
+  const out = outArg >= 0 ? process.argv[outArg + 1] : quick ? undefined : path.join(pkgDir, 'results.json');
+  const result = runBench(quick);
+  if (out) {
+    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    console.log(`wrote ${path.relative(process.cwd(), out) || out}`);
+  }
+}

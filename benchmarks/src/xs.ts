@@ -1,0 +1,44 @@
+import { type Tensor, fromTypedArray, grad, jit, nn, numpy as np, tree, vmap } from '@xs/tensor';
+import { BATCH, type Data, type Impl, LR, versionOf, PARAM_SHAPES } from './common.js';
+
+type P = Tensor[];
+
+export function xsImpl(data: Data): Impl<P> {
+  const version = versionOf('@xs/tensor');
+  const x = fromTypedArray(data.x, [BATCH, 784]);
+  const t = fromTypedArray(data.t, [BATCH, 10]);
+  const predict = (p: P, xb: Tensor): Tensor => {
+    const h1 = nn.sigmoid(np.add(np.matmul(xb, p[0]!.T), p[1]!));
+    const h2 = nn.sigmoid(np.add(np.matmul(h1, p[2]!.T), p[3]!));
+    return nn.softmax(np.matmul(h2, p[4]!.T));
+  };
+  /** summed NLL over the batch, one-hot targets */
+  const lossBatch = (p: P, xb: Tensor, tb: Tensor): Tensor => np.negative(np.sum(np.multiply(tb, np.log(predict(p, xb)))));
+  /** the seed's per-example NLL */
+  const lossOne = (p: P, xi: Tensor, ti: Tensor): Tensor => np.negative(np.log(np.take(predict(p, xi), np.argmax(ti))));
+  const sgd = (p: P, g: P): P => p.map((a, i) => a.sub(g[i]!.mul(LR)));
+  const batched = (p: P, xb: Tensor, tb: Tensor): P => sgd(p, grad((q: P) => lossBatch(q, xb, tb))(p) as P);
+  const perExample = (p: P, xb: Tensor, tb: Tensor): P =>
+    sgd(p, tree.map((g: Tensor) => g.sum(0), vmap(grad(lossOne), { inAxes: [null, 0, 0] })(p, xb, tb) as any) as unknown as P);
+  const jitBatched = jit(batched);
+  const jitPerExample = jit(perExample);
+  return {
+    name: 'xs',
+    version,
+    detail: 'cpu backend',
+    forms: [
+      { name: 'eager grad(batched loss)', step: (p) => batched(p, x, t) },
+      { name: 'jit(grad(batched loss))', step: (p) => jitBatched(p, x, t) },
+      { name: 'jit(vmap(grad))+sum', step: (p) => jitPerExample(p, x, t) },
+    ],
+    init: (params) => params.map((a, i) => fromTypedArray(Float32Array.from(a), PARAM_SHAPES[i]!)),
+    loss: (p) => lossBatch(p, x, t).item() as number,
+    sync: (p) => p.forEach((a) => a.data()),
+    free: () => {},
+    matmul: (a, b, m, k, n) => {
+      const A = fromTypedArray(a, [m, k]);
+      const B = fromTypedArray(b, [k, n]);
+      return { run: () => void np.matmul(A, B).data(), close: () => {} };
+    },
+  };
+}
