@@ -7,21 +7,12 @@ import { cpuBackend } from '../src/backends/cpu/index.js';
 import { getBackend } from '../src/backends/backend.js';
 import type { DType, TypedArray } from '../src/core/dtype.js';
 import { roundHalfEven } from '../src/backends/cpu/elementwise.js';
+import { mulberry32 } from './helpers/rng.js';
 
 // ----------------------------------------------------------------------------------------------------------
 // helpers
 
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 

@@ -10,19 +10,11 @@
 import { describe, expect, it } from 'vitest';
 import { cpuBackend } from '../src/backends/cpu/index.js';
 import type { DType } from '../src/core/dtype.js';
+import { mulberry32 } from './helpers/rng.js';
 
 const dot = cpuBackend.kernels.get('dot_general')!;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function randFloat(r: () => number, dtype: 'float32' | 'float64', n: number): Float32Array | Float64Array {
   const a = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);

@@ -12,20 +12,12 @@ import { cpuBackend } from '../src/backends/cpu/index.js';
 import { sleb, uleb } from '../src/backends/cpu/wasm/encoder.js';
 import { gemmModuleBytes } from '../src/backends/cpu/wasm/kernel.js';
 import { createSgemm, defaultConfig, RETAIN_BYTES, wasmMatmul, type SgemmConfig } from '../src/backends/cpu/wasm/sgemm.js';
+import { mulberry32 } from './helpers/rng.js';
 
 const dot = cpuBackend.kernels.get('dot_general')!;
 const U32 = 2 ** -24; // float32 unit roundoff
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
 function rand32(r: () => number, n: number): Float32Array {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type DType, Tensor, array, fromTypedArray, grad, nn, numpy as np, tree, valueAndGrad, vmap } from '../src/index.js';
+import { mulberry32 } from './helpers/rng.js';
 
 type Layer = [Tensor, Tensor];
 type Params = Layer[];
@@ -30,16 +31,7 @@ function nllLoss(params: Params, x: Tensor, t: Tensor): Tensor {
 }
 
 // ---------------------------------------------------------------- deterministic random numbers
-/** mulberry32: a tiny seeded generator of uniforms in [0, 1). */
-function makeRng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(s ^ (s >>> 15), 1 | s);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const makeRng = mulberry32;
 
 function uniform(rng: () => number, shape: number[], lo: number, hi: number, dtype: DType = 'float64'): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

@@ -20,22 +20,12 @@
  */
 import fc from 'fast-check';
 import { type PyTree, Tensor, fromTypedArray, grad, jvp, numpy as np, tree } from '../../src/index.js';
+import { type Rng, mulberry32 } from './rng.js';
+export { type Rng, mulberry32 };
 
 // ---------------------------------------------------------------- random numbers
 
-export type Rng = () => number;
 
-/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 

@@ -16,20 +16,11 @@
  * negatives, exp only of bounded values) so results are finite for inputs in [-2, 2].
  */
 import { type DType, type Tensor, fromTypedArray, numpy as np, nn } from '../../src/index.js';
+import { type Rng, mulberry32 } from './rng.js';
+export type { Rng };
 
-export type Rng = () => number;
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function rngFrom(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (mulberry32), by the name these helpers' callers use. */
+export const rngFrom = mulberry32;
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 const int = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
