@@ -19,16 +19,20 @@ function wrapIndices(kernel: string, idx: TypedArray, n: number, axis: number): 
   return w;
 }
 
+/**
+ * The operand seen as [outer, n, inner] around the indexed axis (gather and scatter_add walk it the same
+ * way), with the indices wrapped and checked.
+ */
+function takeLayout(kernel: string, shape: readonly number[], axis: number, indices: TypedArray): { outer: number; n: number; inner: number; idx: Int32Array } {
+  check(Number.isInteger(axis) && axis >= 0 && axis < shape.length, `${kernel}: axis ${axis} out of range for rank ${shape.length}`);
+  const n = shape[axis]!;
+  return { outer: sizeOf(shape.slice(0, axis)), n, inner: sizeOf(shape.slice(axis + 1)), idx: wrapIndices(kernel, indices, n, axis) };
+}
+
 const gatherKernel: CpuKernel = (inputs, params: { axis: number }, out) => {
   const x = inputs[0]!;
   const indices = inputs[1]!;
-  const axis = params.axis;
-  const shape = x.shape;
-  check(Number.isInteger(axis) && axis >= 0 && axis < shape.length, `gather: axis ${axis} out of range for rank ${shape.length}`);
-  const outer = sizeOf(shape.slice(0, axis));
-  const n = shape[axis]!;
-  const inner = sizeOf(shape.slice(axis + 1));
-  const idx = wrapIndices('gather', indices.handle, n, axis);
+  const { outer, n, inner, idx } = takeLayout('gather', x.shape, params.axis, indices.handle);
   const P = idx.length;
   const o = allocOut(out);
   check(o.length === outer * P * inner, 'gather: output size does not match operand and indices');
@@ -62,13 +66,7 @@ const scatterAddKernel: CpuKernel = (inputs, params: { axis: number }, out) => {
   const operand = inputs[0]!;
   const indices = inputs[1]!;
   const updates = inputs[2]!;
-  const axis = params.axis;
-  const shape = operand.shape;
-  check(Number.isInteger(axis) && axis >= 0 && axis < shape.length, `scatter_add: axis ${axis} out of range for rank ${shape.length}`);
-  const outer = sizeOf(shape.slice(0, axis));
-  const n = shape[axis]!;
-  const inner = sizeOf(shape.slice(axis + 1));
-  const idx = wrapIndices('scatter_add', indices.handle, n, axis);
+  const { outer, n, inner, idx } = takeLayout('scatter_add', operand.shape, params.axis, indices.handle);
   const P = idx.length;
   check(updates.handle.length === outer * P * inner, 'scatter_add: updates size does not match operand and indices');
   const o = allocOut(out);
