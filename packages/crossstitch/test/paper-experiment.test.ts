@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PAPER_METHODS, deltaM, meanStd, resolvePaperConfig, runPaperExperiment } from '../src/index.js';
+import { PAPER_METHODS, type PaperCell, type PaperConfig, checkPaperCell, deltaM, meanStd, paperCellConfig, resolvePaperConfig, runPaperExperiment } from '../src/index.js';
 import { tinySeedData } from './seed-data.js';
 
 describe('delta_m and mean +- std', () => {
@@ -47,10 +47,67 @@ describe('runPaperExperiment (tiny, generated data)', () => {
     const a = r.alphas.find((x) => x.method === 'cross-stitch-unit')!;
     expect(a.layers.map((l) => [l.length, l[0]!.length, l[0]![0]!.length])).toEqual([[2, 2, 8], [2, 2, 6]]);
     expect(r.alphas.filter((x) => x.method === 'cross-stitch-layer')[0]!.layers[0]![0]![0]!.length).toBe(1);
-    expect(events.at(-1)).toBe(`${2 * 2 * 2 * 8}/${2 * 2 * 2 * 8}`);
+    // the diagonal-only ablation: off-diagonals exactly 0 after training, the diagonal learned (moved from 0.9)
+    const diag = r.alphas.filter((x) => x.method === 'cross-stitch-diag');
+    expect(diag.length).toBe(2 * 2 * 2);
+    for (const x of diag) {
+      expect(x.layers.map((l) => [l.length, l[0]!.length, l[0]![0]!.length])).toEqual([[2, 2, 1], [2, 2, 1]]);
+      for (const l of x.layers) {
+        expect([l[0]![1]![0], l[1]![0]![0]]).toEqual([0, 0]);
+        expect(Math.abs(l[0]![0]![0]! - 0.9) + Math.abs(l[1]![1]![0]! - 0.9)).toBeGreaterThan(1e-4);
+      }
+    }
+    // ... while the full per-layer cross-stitch does mix (its off-diagonals moved from 0.1)
+    expect(r.alphas.filter((x) => x.method === 'cross-stitch-layer').some((x) => Math.abs(x.layers[0]![0]![1]![0]! - 0.1) > 1e-4)).toBe(true)
+    expect(events.at(-1)).toBe(`${2 * 2 * 2 * 9}/${2 * 2 * 2 * 9}`);
     // the same config gives the same numbers
     const again = await runPaperExperiment({ ...cfg, seeds: 1, budgets: [100], benchmarks: ['multi'] }, { data });
     expect(again.rows.find((x) => x.method === 'cross-stitch-unit')!.perSeed.accA[0]).toBe(cs.perSeed.accA[0]);
+  });
+
+  it('resumes: cells finished before an interruption are restored, the rest rerun, and the table equals an uninterrupted run exactly', async () => {
+    const data = tinySeedData(200, 40);
+    const cfg: Partial<PaperConfig> = { seeds: 2, budgets: [60, 100], epochs: 1, stitchEpochs: 1, batchSize: 20, hidden: [6, 5] };
+    const full = await runPaperExperiment(cfg, { data });
+    expect(full.restoredCells).toBe(0);
+    expect(full.totalCells).toBe(2 * 2 * 2);
+    // interrupted after 3 cells (each saved as JSON, as the CLI does)
+    const saved: string[] = [];
+    const c = new AbortController();
+    await expect(
+      runPaperExperiment(cfg, {
+        data,
+        signal: c.signal,
+        onCell: (cell) => {
+          saved.push(JSON.stringify(cell));
+          if (saved.length === 3) c.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    expect(saved.length).toBe(3);
+    const events: number[] = [];
+    const newCells: PaperCell[] = [];
+    const resumed = await runPaperExperiment(cfg, { data, done: saved.map((t) => JSON.parse(t)), onCell: (cell) => void newCells.push(cell), onProgress: (e) => events.push(e.runs) });
+    expect(resumed.restoredCells).toBe(3);
+    expect(newCells.length).toBe(5); // only the missing cells ran
+    expect(new Set(events)).toEqual(new Set([5 * 9]));
+    expect(resumed.rows).toEqual(full.rows);
+    expect(resumed.alphas).toEqual(full.alphas);
+    // a cell from another configuration, or out of the grid, or damaged, is refused with the reason
+    const one = JSON.parse(saved[0]!) as PaperCell;
+    const resolved = resolvePaperConfig(cfg);
+    expect(checkPaperCell(one, resolved)).toEqual(one);
+    expect(() => checkPaperCell({ ...one, config: { ...one.config, lr: 0.1 } }, resolved)).toThrow(/different configuration: lr is 0.1 in the cell, 0.003 in this run/);
+    expect(() => checkPaperCell({ ...one, budget: 5000 }, resolved)).toThrow(/budget 5000 is not one of this run's/);
+    expect(() => checkPaperCell({ ...one, accuracies: { ...one.accuracies, 'cross-stitch-diag': undefined } }, resolved)).toThrow(/cross-stitch-diag accA must be a number/);
+    expect(() => checkPaperCell({ ...one, alphas: one.alphas.slice(1) }, resolved)).toThrow(/expected one alphas entry of cross-stitch-layer/);
+    expect(() => checkPaperCell({ ...one, format: 'x' }, resolved)).toThrow(/not a cell of the paper experiment/);
+    expect(() => checkPaperCell([], resolved)).toThrow(/not a cell/);
+    expect(paperCellConfig(resolved)).not.toHaveProperty('seeds');
+    await expect(runPaperExperiment(cfg, { data, done: [one, one] })).rejects.toThrow(/given twice/);
+    // restored against other data: the budget of 100 comes to 80 examples (40 + 40) there
+    const cell100 = saved.map((t) => JSON.parse(t) as PaperCell).find((x) => x.budget === 100)!;
+    await expect(runPaperExperiment(cfg, { data: tinySeedData(40, 40), done: [cell100] })).rejects.toThrow(/used 100 training examples, but this data gives 80: not the same data/);
   });
 
   it('stops on abort with an AbortError', async () => {

@@ -83,7 +83,7 @@ export function accuracyVsBudgetSvg(result: PaperResult): string {
 /** Learned alphas: per benchmark and method, the mean "same" (aAA, aBB) and "different" (aAB, aBA) weight of each layer vs budget. */
 export function alphasSvg(result: PaperResult): string {
   const panels = result.config.benchmarks.flatMap((b: PaperBenchmark) =>
-    (['cross-stitch-layer', 'cross-stitch-unit'] as const)
+    (['cross-stitch-layer', 'cross-stitch-unit', 'cross-stitch-diag'] as const)
       .filter((m) => result.alphas.some((a) => a.benchmark === b && a.method === m))
       .map((m) => {
         const runs = result.alphas.filter((a) => a.benchmark === b && a.method === m);
@@ -122,7 +122,7 @@ export function paperConfigFromOptions(o: Record<string, unknown>): PaperConfig 
   if (o.optimizer !== undefined) c.optimizer = o.optimizer as 'sgd' | 'adam';
   if (o['alpha-lr-scale'] !== undefined) c.alphaLrScale = o['alpha-lr-scale'] as number;
   if (o['alpha-only']) c.train = 'alpha';
-  if (o['alpha-per'] !== undefined) c.methods = ['single-task', 'single-task-long', 'hard-sharing', 'notebook-stitch', o['alpha-per'] === 'layer' ? 'cross-stitch-layer' : 'cross-stitch-unit'];
+  if (o['alpha-per'] !== undefined) c.methods = ['single-task', 'single-task-long', 'hard-sharing', 'notebook-stitch', o['alpha-per'] === 'layer' ? 'cross-stitch-layer' : 'cross-stitch-unit', 'cross-stitch-diag'];
   const e = o.epochs as EpochsArg | undefined;
   if (e && 'each' in e) throw new UsageError('--epochs for --variant paper takes one number N: the epochs of the single-task nets, and again of the stitched nets on top of them', 'train');
   if (e) c.epochs = c.stitchEpochs = e.scale;

@@ -19,6 +19,11 @@
  *   (weighted) sum of task losses; all weights trained with alpha's learning rate times `alphaLrScale`
  *   (`train: 'all'`), or alpha only (`train: 'alpha'`), `stitchEpochs` epochs on top of the single-task
  *   training.
+ * - `cross-stitch-diag`: the ablation of the mixing: `cross-stitch-layer` exactly (same initial towers, same
+ *   optimiser, learning rates and minibatch order), but with the off-diagonal alphas fixed at 0 and only the
+ *   diagonal (one scale per tower and layer, starting at `alphaInit[0]`) learned — two independent towers with
+ *   learned per-layer scales of their hidden activations. Its gap to `cross-stitch-layer` is what sharing
+ *   adds; its gap to `single-task-long` is what the rescaling (and the alphas' larger learning rate) adds.
  *
  * Benchmarks: `combined` — the notebook's setting: MNIST and Fashion-MNIST training sets concatenated and
  * shuffled, each example carrying ONE label (its task known); a budget of n is the first n examples of the
@@ -37,16 +42,18 @@ import { permutationFromKey, takeSplit } from '../datasets/batching.js';
 import { makeMultiFashionMnist } from '../datasets/multi-mnist.js';
 import { type MlpParams, initMlp } from '../models/mlp.js';
 import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
-import { type AlphaMode, type CrossStitchParams, type HardShareParams, type TwoTaskBatch, crossStitchLogits, hardShareLogits, initCrossStitch, twoTaskLoss } from '../models/cross-stitch.js';
+import { type HardShareParams, type TwoTaskBatch, crossStitchLogits, diagonalAlpha, hardShareLogits, initCrossStitch, initDiagonalAlpha, twoTaskLoss } from '../models/cross-stitch.js';
 import { adam, applyUpdates, sgd } from '../optim/optimizers.js';
 import type { SeedData } from './types.js';
 
 /** A benchmark of the paper's experiment: `combined` (MNIST + Fashion-MNIST, one label per image) or `multi` (Multi-(Fashion+MNIST), two labels per image). */
 export type PaperBenchmark = 'combined' | 'multi';
 /** A method of the paper's experiment (see the module comment for each). */
-export type PaperMethod = 'single-task' | 'single-task-long' | 'hard-sharing' | 'notebook-stitch' | 'cross-stitch-layer' | 'cross-stitch-unit';
+export type PaperMethod = 'single-task' | 'single-task-long' | 'hard-sharing' | 'notebook-stitch' | 'cross-stitch-layer' | 'cross-stitch-unit' | 'cross-stitch-diag';
 /** Every {@link PaperMethod}, in the order they run and are tabulated. */
-export const PAPER_METHODS: readonly PaperMethod[] = ['single-task', 'single-task-long', 'hard-sharing', 'notebook-stitch', 'cross-stitch-layer', 'cross-stitch-unit'];
+export const PAPER_METHODS: readonly PaperMethod[] = ['single-task', 'single-task-long', 'hard-sharing', 'notebook-stitch', 'cross-stitch-layer', 'cross-stitch-unit', 'cross-stitch-diag'];
+/** The methods that learn cross-stitch alphas (their alphas are recorded in {@link PaperResult.alphas}). */
+export type PaperAlphaMethod = 'cross-stitch-layer' | 'cross-stitch-unit' | 'cross-stitch-diag';
 /** Every {@link PaperBenchmark}, in order. */
 export const PAPER_BENCHMARKS: readonly PaperBenchmark[] = ['combined', 'multi'];
 
@@ -201,14 +208,14 @@ export interface PaperRow {
   };
 }
 
-/** Learned alphas of one cross-stitch run: per layer `[2][2][k]` (k = 1 per layer, the width per unit). */
+/** Learned alphas of one cross-stitch run: per layer `[2][2][k]` (k = 1 per layer and for the diagonal-only ablation, the width per unit; the diagonal-only ablation's off-diagonals are 0). */
 export interface PaperAlphas {
   /** The benchmark. */
   benchmark: PaperBenchmark;
   /** The budget as configured ('all' or n). */
   budget: number | 'all';
   /** The cross-stitch variant. */
-  method: 'cross-stitch-layer' | 'cross-stitch-unit';
+  method: PaperAlphaMethod;
   /** The seed's index, 0-based (not the PRNG seed). */
   seed: number;
   /** Per stitched layer, the alpha matrix `[2][2][k]`. */
@@ -223,8 +230,56 @@ export interface PaperResult {
   rows: PaperRow[];
   /** The learned alphas of every cross-stitch run. */
   alphas: PaperAlphas[];
-  /** Seconds: `data` (loading), one entry per benchmark, and `total`. */
+  /**
+   * Seconds: `data` (loading), one entry per benchmark (this call's time on it plus the recorded seconds of
+   * its restored cells), `restored` (the recorded seconds of all restored cells) and `total` (this call's wall
+   * time plus `restored`, so that a resumed run reports about what an uninterrupted one would).
+   */
   timings: Record<string, number>;
+  /** How many cells came from {@link PaperRunOptions.done} instead of being trained. */
+  restoredCells: number;
+  /** How many cells the grid has (benchmarks x budgets x seeds). */
+  totalCells: number;
+}
+
+/** The test accuracies (%) of one method in one cell. */
+export interface PaperAccuracy {
+  /** Task A (MNIST digit) test accuracy (%). */
+  accA: number;
+  /** Task B (Fashion item) test accuracy (%). */
+  accB: number;
+}
+
+/** The configuration fields that determine a cell's numbers: all of {@link PaperConfig} but the grid's extent (`seeds`, `benchmarks`, `budgets`). */
+export type PaperCellConfig = Omit<PaperConfig, 'seeds' | 'benchmarks' | 'budgets'>;
+
+/** The format marker of a {@link PaperCell}. */
+export const PAPER_CELL_FORMAT = 'xs-paper-cell/1';
+
+/**
+ * One finished cell of the grid: every method of one benchmark x budget x seed. Cells are independent (their
+ * PRNG keys derive from the root seed, the seed's index, the benchmark and the budget only), so a run can be
+ * stopped after any cell and resumed ({@link PaperRunOptions.done}) with the same final numbers. JSON-safe.
+ */
+export interface PaperCell {
+  /** Always {@link PAPER_CELL_FORMAT}. */
+  format: typeof PAPER_CELL_FORMAT;
+  /** The benchmark. */
+  benchmark: PaperBenchmark;
+  /** The budget as configured ('all' or n). */
+  budget: number | 'all';
+  /** The seed's index, 0-based (not the PRNG seed). */
+  seed: number;
+  /** Training examples the budget came to. */
+  examples: number;
+  /** The configuration that made it (checked on resume). */
+  config: PaperCellConfig;
+  /** Test accuracies of every method of the run. */
+  accuracies: Partial<Record<PaperMethod, PaperAccuracy>>;
+  /** The learned alphas of the cell's cross-stitch methods. */
+  alphas: PaperAlphas[];
+  /** Seconds per method (training and evaluation; `single-task` both towers), and `total` for the cell. */
+  seconds: Record<string, number>;
 }
 
 /** A progress event: one per training run at its start and every `progressEvery` steps and at its end. */
@@ -266,7 +321,84 @@ export interface PaperRunOptions {
   };
   /** Emit a progress event every this many steps (default 25), besides one at the start and end of each run. */
   progressEvery?: number;
+  /**
+   * Cells already finished (e.g. read back from a run folder): checked with {@link checkPaperCell} against the
+   * configuration, then used as they are instead of being trained again. Cells of the grid not in `done` run.
+   */
+  done?: readonly unknown[];
+  /** Called with each newly finished cell, in order, before the next one starts (e.g. to save it); awaited. */
+  onCell?: (cell: PaperCell) => void | Promise<void>;
 }
+
+/**
+ * The fields of `config` that determine a cell's numbers (see {@link PaperCellConfig}).
+ * @example
+ * paperCellConfig(resolvePaperConfig({ seeds: 5 })).lr; // 0.003
+ */
+export function paperCellConfig(config: PaperConfig): PaperCellConfig {
+  const { seeds: _s, benchmarks: _b, budgets: _u, ...rest } = config;
+  return JSON.parse(JSON.stringify(rest)) as PaperCellConfig;
+}
+
+/** The methods a run with `config` trains: its `methods` in table order, `single-task` always. */
+function methodsOf(config: PaperConfig): PaperMethod[] {
+  return PAPER_METHODS.filter((m) => config.methods.includes(m) || m === 'single-task');
+}
+
+const ALPHA_METHODS: readonly PaperAlphaMethod[] = ['cross-stitch-layer', 'cross-stitch-unit', 'cross-stitch-diag'];
+
+/**
+ * Check that `value` (e.g. parsed from a cell file) is a finished cell of a run with `config`: the format, a
+ * benchmark, budget and seed of its grid, the same {@link PaperCellConfig}, an accuracy in [0, 100] for every
+ * method, alphas of the right shapes for every cross-stitch method, and finite timings.
+ * @throws Error saying what is wrong (without a file name: callers add it).
+ * @example
+ * const cell = checkPaperCell(JSON.parse(readFileSync(file, 'utf8')), config);
+ */
+export function checkPaperCell(value: unknown, config: PaperConfig): PaperCell {
+  const bad = (m: string): never => {
+    throw new Error(m);
+  };
+  if (!value || typeof value !== 'object' || Array.isArray(value)) bad('not a cell: expected a JSON object');
+  const c = value as Partial<PaperCell>;
+  if (c.format !== PAPER_CELL_FORMAT) bad(`not a cell of the paper experiment: format is ${JSON.stringify(c.format)}, expected "${PAPER_CELL_FORMAT}"`);
+  if (!config.benchmarks.includes(c.benchmark as PaperBenchmark)) bad(`benchmark ${JSON.stringify(c.benchmark)} is not one of this run's (${config.benchmarks.join(', ')})`);
+  if (!config.budgets.includes(c.budget as number | 'all')) bad(`budget ${JSON.stringify(c.budget)} is not one of this run's (${config.budgets.join(', ')})`);
+  if (!(Number.isInteger(c.seed) && c.seed! >= 0 && c.seed! < config.seeds)) bad(`seed ${JSON.stringify(c.seed)} is not one of this run's (0 to ${config.seeds - 1})`);
+  if (!(Number.isInteger(c.examples) && c.examples! > 0)) bad(`examples must be a positive integer, got ${JSON.stringify(c.examples)}`);
+  const want = paperCellConfig(config) as unknown as Record<string, unknown>;
+  if (!c.config || typeof c.config !== 'object') bad('it has no config');
+  const have = c.config as unknown as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(want), ...Object.keys(have)])) {
+    const [w, h] = [JSON.stringify(want[k]), JSON.stringify(have[k])];
+    if (w !== h) bad(`it was made with a different configuration: ${k} is ${h ?? 'missing'} in the cell, ${w ?? 'absent'} in this run`);
+  }
+  const methods = methodsOf(config);
+  if (!c.accuracies || typeof c.accuracies !== 'object') bad('it has no accuracies');
+  for (const m of methods) {
+    const a = c.accuracies![m];
+    for (const t of ['accA', 'accB'] as const) {
+      const v = a?.[t];
+      if (!(typeof v === 'number' && v >= 0 && v <= 100)) bad(`${m} ${t} must be a number in [0, 100], got ${JSON.stringify(v)}`);
+    }
+  }
+  if (!Array.isArray(c.alphas)) bad('it has no alphas');
+  const widths = config.hidden;
+  for (const m of ALPHA_METHODS.filter((x) => methods.includes(x))) {
+    const found = c.alphas!.filter((a) => a?.method === m);
+    if (found.length !== 1) bad(`expected one alphas entry of ${m}, found ${found.length}`);
+    const a = found[0]!;
+    if (a.benchmark !== c.benchmark || a.budget !== c.budget || a.seed !== c.seed) bad(`the alphas of ${m} belong to another cell (${a.benchmark}, ${a.budget}, seed ${a.seed})`);
+    const ok =
+      Array.isArray(a.layers) &&
+      a.layers.length === widths.length &&
+      a.layers.every((l, i) => Array.isArray(l) && l.length === 2 && l.every((row) => Array.isArray(row) && row.length === 2 && row.every((v) => Array.isArray(v) && v.length === (m === 'cross-stitch-unit' ? widths[i] : 1) && v.every((x) => typeof x === 'number' && Number.isFinite(x)))));
+    if (!ok) bad(`the alphas of ${m} do not have the shape [${widths.length} layers][2][2][${m === 'cross-stitch-unit' ? widths.join(' / ') : 1}] of finite numbers`);
+  }
+  if (!c.seconds || typeof c.seconds !== 'object' || !Object.values(c.seconds).every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)) bad('seconds must be an object of non-negative numbers');
+  return c as PaperCell;
+}
+
 
 // ---------------------------------------------------------------- data
 
@@ -341,6 +473,11 @@ function ones(n: number): Float32Array {
   return new Float32Array(n).fill(1);
 }
 
+/** Training examples in a benchmark's pool: both training sets (combined), or the pairs that exist (multi). */
+function poolSizeOf(kind: PaperBenchmark, data: { mnist: SeedData; fashion: SeedData }): number {
+  return kind === 'combined' ? data.mnist.train.count + data.fashion.train.count : Math.min(data.mnist.train.count, data.fashion.train.count);
+}
+
 function buildBench(kind: PaperBenchmark, data: { mnist: SeedData; fashion: SeedData }, testExamples: number): Bench {
   const { mnist, fashion } = data;
   if (kind === 'combined') {
@@ -372,7 +509,7 @@ function buildBench(kind: PaperBenchmark, data: { mnist: SeedData; fashion: Seed
     };
     return { poolSize: nM + nF, take, testA: test(mnist.test), testB: test(fashion.test) };
   }
-  const poolSize = Math.min(mnist.train.count, fashion.train.count);
+  const poolSize = poolSizeOf('multi', data);
   const take = (perm: Int32Array, n: number): TaskData => {
     const idx = perm.subarray(0, n);
     const m = makeMultiFashionMnist(takeSplit(mnist.train, idx), takeSplit(fashion.train, idx));
@@ -423,7 +560,9 @@ function accuracyOf(pred: Tensor, y: Int32Array): number {
 }
 
 /**
- * Run the paper's experiment: every benchmark x budget x seed x method (see the module comment).
+ * Run the paper's experiment: every benchmark x budget x seed x method (see the module comment). Each cell
+ * (benchmark x budget x seed) is independent of the others: `options.onCell` receives every finished one, and
+ * `options.done` skips cells already finished, so an interrupted run resumes with the same final numbers.
  * @example
  * const r = await runPaperExperiment({ seeds: 3, budgets: [500, 2000] });
  * r.rows.find((x) => x.method === 'cross-stitch-unit' && x.benchmark === 'multi')?.deltaM.mean;
@@ -436,26 +575,33 @@ export async function runPaperExperiment(config: Partial<PaperConfig> = {}, opti
     if (signal?.aborted) throw abortError(signal);
   };
   check();
+  const cellId = (benchmark: PaperBenchmark, budget: number | 'all', seed: number): string => `${benchmark}|${budget}|${seed}`;
+  const restored = new Map<string, PaperCell>();
+  for (const value of options.done ?? []) {
+    const c = checkPaperCell(value, cfg);
+    const id = cellId(c.benchmark, c.budget, c.seed);
+    if (restored.has(id)) throw new Error(`paper experiment: cell ${c.benchmark}, budget ${c.budget}, seed ${c.seed} was given twice`);
+    restored.set(id, c);
+  }
   const now = (): number => performance.now() / 1000;
   const t0 = now();
   const timings: Record<string, number> = {};
   let data = options.data;
-  if (!data) {
+  if (!data && restored.size < cfg.benchmarks.length * cfg.budgets.length * cfg.seeds) {
     const o = options.dataDir === undefined ? {} : { dataDir: options.dataDir };
     data = { mnist: await loadDataset('mnist', o), fashion: await loadDataset('fashion-mnist', o) };
   }
   timings.data = now() - t0;
   const sizes = [784, cfg.hidden[0], cfg.hidden[1], CLASSES];
-  const methods = PAPER_METHODS.filter((m) => cfg.methods.includes(m) || m === 'single-task');
+  const methods = methodsOf(cfg);
+  const cellConfig = paperCellConfig(cfg);
   const perCell = 2 + methods.filter((m) => m !== 'single-task').length + (methods.includes('single-task-long') ? 1 : 0);
-  const runs = cfg.benchmarks.length * cfg.budgets.length * cfg.seeds * perCell;
+  const totalCells = cfg.benchmarks.length * cfg.budgets.length * cfg.seeds;
+  const runs = (totalCells - restored.size) * perCell;
   let run = 0;
   // seed k's key: fold_in(key(seed), k), independent of how many seeds run
   const seedKeys = Array.from({ length: cfg.seeds }, (_, k) => random.foldIn(random.key(cfg.seed), k));
-  type Acc = { accA: number; accB: number };
-  const results = new Map<string, Acc[]>(); // key: benchmark|budget|method -> per seed
-  const alphas: PaperAlphas[] = [];
-  const examplesOf = new Map<string, number>();
+  const cells: PaperCell[] = []; // every cell of the grid, restored or trained, in grid order
 
   const train = async (spec: Spec, d: TaskData, key: Tensor, ctx: { benchmark: PaperBenchmark; budget: number | 'all'; seed: number }): Promise<Record<string, unknown>> => {
     run++;
@@ -502,121 +648,148 @@ export async function runPaperExperiment(config: Partial<PaperConfig> = {}, opti
     return params;
   };
 
+  /** Train and evaluate every method of one cell. */
+  const runCell = async (bench: Bench, pool: Int32Array, kBudgetRoot: Tensor, benchmark: PaperBenchmark, budget: number | 'all', si: number, n: number): Promise<PaperCell> => {
+    const tCell = now();
+    const d = bench.take(pool, n);
+    const ctx = { benchmark, budget, seed: si };
+    const accuracies: Partial<Record<PaperMethod, PaperAccuracy>> = {};
+    const alphas: PaperAlphas[] = [];
+    const seconds: Record<string, number> = {};
+    let tMethod = now();
+    const record = (method: PaperMethod, acc: PaperAccuracy): void => {
+      accuracies[method] = acc;
+      seconds[method] = now() - tMethod;
+      tMethod = now();
+    };
+    const [kA, kB, kH1, kH2, kTA, kTB, kTH, kTN, kTL, kTU] = random.splitKeys(random.foldIn(kBudgetRoot, n), 10);
+    const evalHeads = (heads: HeadsFn, tr: unknown, fr: unknown): PaperAccuracy => {
+      const f = jit((t: unknown, q: unknown, x: Tensor) => heads(t, q, x));
+      const [la] = f(tr, fr, bench.testA.x) as [Tensor, Tensor];
+      const [, lb] = f(tr, fr, bench.testB.x) as [Tensor, Tensor];
+      return { accA: accuracyOf(la, bench.testA.y), accB: accuracyOf(lb, bench.testB.y) };
+    };
+    // single-task nets: tower A on the examples with an A label, tower B on those with a B label
+    const single = (t: 'A' | 'B', kInit: Tensor, kTrain: Tensor) =>
+      train(
+        {
+          what: `single-task ${t}`,
+          trainable: { w: initMlp(kInit, sizes) },
+          frozen: [],
+          heads: (tr, _f, x) => {
+            const l = mlpLogits(tr.w, x);
+            return [l, l];
+          },
+          lrs: { w: cfg.lr },
+          optimizer: cfg.optimizer,
+          epochs: cfg.epochs,
+        },
+        maskTo(onlyTask(d, t), t),
+        kTrain,
+        ctx,
+      );
+    const pA = (await single('A', kA!, kTA!)).w as MlpParams;
+    const pB = (await single('B', kB!, kTB!)).w as MlpParams;
+    const evalSingle = (a: MlpParams, b: MlpParams): PaperAccuracy => ({ accA: evalHeads((t, _f, x) => [mlpLogits(t, x), mlpLogits(t, x)], a, []).accA, accB: evalHeads((t, _f, x) => [mlpLogits(t, x), mlpLogits(t, x)], b, []).accB });
+    record('single-task', evalSingle(pA, pB));
+    if (methods.includes('single-task-long')) {
+      const more = async (t: 'A' | 'B', p: MlpParams, k: Tensor): Promise<MlpParams> =>
+        (await train({ what: `single-task-long ${t}`, trainable: { w: p }, frozen: [], heads: (tr, _f, x) => { const l = mlpLogits(tr.w, x); return [l, l]; }, lrs: { w: cfg.lr }, optimizer: cfg.optimizer, epochs: cfg.stitchEpochs }, maskTo(onlyTask(d, t), t), k, ctx)).w as MlpParams;
+      const [kLA, kLB] = random.splitKeys(random.foldIn(kTA!, 1), 2);
+      record('single-task-long', evalSingle(await more('A', pA, kLA!), await more('B', pB, kLB!)));
+    }
+    if (methods.includes('hard-sharing')) {
+      const h1 = initMlp(kH1!, sizes);
+      const h2 = initMlp(kH2!, sizes);
+      const init: HardShareParams = { trunk: h1.slice(0, -1), heads: [h1[h1.length - 1]![0], h2[h2.length - 1]![0]] };
+      const heads: HeadsFn = (tr, _f, x) => hardShareLogits(tr.w, x);
+      const p = await train({ what: 'hard-sharing', trainable: { w: init }, frozen: [], heads, lrs: { w: cfg.lr }, optimizer: cfg.optimizer, epochs: cfg.epochs + cfg.stitchEpochs }, d, kTH!, ctx);
+      record('hard-sharing', evalHeads(heads, p, []));
+    }
+    if (methods.includes('notebook-stitch')) {
+      const heads: HeadsFn = (tr, fr, x) => {
+        const net = composeParameters(fr[0], fr[1], tr.alpha as AlphaParams);
+        const l = mlpLogits(net, x);
+        return [l, l];
+      };
+      const p = await train(
+        { what: 'notebook-stitch', trainable: { alpha: zeroAlpha(cfg.hidden) }, frozen: [pA, pB], heads, lrs: { alpha: cfg.notebookLr }, optimizer: 'sgd', epochs: cfg.stitchEpochs, lossScale: Math.min(cfg.batchSize, d.count) },
+        d,
+        kTN!,
+        ctx,
+      );
+      record('notebook-stitch', evalHeads(heads, p, [pA, pB]));
+    }
+    // cross-stitch-diag trains on the same minibatch order as cross-stitch-layer (key kTL): a paired ablation
+    for (const [method, mode, k] of [['cross-stitch-layer', 'layer', kTL], ['cross-stitch-unit', 'unit', kTU], ['cross-stitch-diag', 'diag', kTL]] as const) {
+      if (!methods.includes(method)) continue;
+      const diag = mode === 'diag';
+      const net = initCrossStitch(pA, pB, diag ? 'layer' : mode, cfg.alphaInit);
+      // the diagonal-only ablation learns alpha's diagonal [2, 1] per layer; its alpha is [[dA, 0], [0, dB]]
+      const alpha0 = diag ? initDiagonalAlpha(cfg.hidden, 'layer', cfg.alphaInit[0]) : net.alpha;
+      const toAlpha = (a: Tensor[]): Tensor[] => (diag ? a.map(diagonalAlpha) : a);
+      const all = cfg.train === 'all';
+      const heads: HeadsFn = all ? (tr, _f, x) => crossStitchLogits({ a: tr.a, b: tr.b, alpha: toAlpha(tr.alpha) }, x) : (tr, fr, x) => crossStitchLogits({ a: fr.a, b: fr.b, alpha: toAlpha(tr.alpha) }, x);
+      const trainable = all ? { a: net.a, b: net.b, alpha: alpha0 } : { alpha: alpha0 };
+      const frozen = all ? [] : { a: net.a, b: net.b };
+      const lrs = { a: cfg.lr, b: cfg.lr, alpha: cfg.lr * cfg.alphaLrScale };
+      const p = await train({ what: method, trainable, frozen, heads, lrs, optimizer: cfg.optimizer, epochs: cfg.stitchEpochs }, d, k!, ctx);
+      record(method, evalHeads(heads, p, frozen));
+      alphas.push({ benchmark, budget, method, seed: si, layers: toAlpha(p.alpha as Tensor[]).map((a) => a.toArray() as number[][][]) });
+    }
+    seconds.total = now() - tCell;
+    return { format: PAPER_CELL_FORMAT, benchmark, budget, seed: si, examples: n, config: cellConfig, accuracies, alphas, seconds };
+  };
+
+  let restoredSeconds = 0;
   for (const benchmark of cfg.benchmarks) {
     const tb = now();
-    const bench = buildBench(benchmark, data, cfg.testExamples);
+    let restoredHere = 0;
+    const poolSize = data ? poolSizeOf(benchmark, data) : undefined;
+    let bench: Bench | undefined;
     for (let si = 0; si < cfg.seeds; si++) {
       // Keys depend on the seed, the benchmark's name and the budget, not on what else the run holds, so a cell
-      // gives the same numbers in a smaller grid.
+      // gives the same numbers in a smaller grid, and a resumed run the same numbers as an uninterrupted one.
       const [kPool, kBudgetRoot] = random.splitKeys(random.foldIn(seedKeys[si]!, PAPER_BENCHMARKS.indexOf(benchmark)), 2);
-      const pool = permutationFromKey(kPool!, bench.poolSize);
+      let pool: Int32Array | undefined;
       for (const budget of cfg.budgets) {
         check();
+        const prev = restored.get(cellId(benchmark, budget, si));
+        if (prev) {
+          const n = poolSize === undefined ? prev.examples : budget === 'all' ? poolSize : Math.min(budget, poolSize);
+          if (prev.examples !== n) throw new Error(`paper experiment: restored cell ${benchmark}, budget ${budget}, seed ${si} used ${prev.examples} training examples, but this data gives ${n}: not the same data`);
+          cells.push(prev);
+          restoredHere += prev.seconds.total ?? 0;
+          continue;
+        }
+        bench ??= buildBench(benchmark, data!, cfg.testExamples);
+        pool ??= permutationFromKey(kPool!, bench.poolSize);
         const n = budget === 'all' ? bench.poolSize : Math.min(budget, bench.poolSize);
-        const d = bench.take(pool, n);
-        const cell = `${benchmark}|${budget}`;
-        examplesOf.set(cell, n);
-        const ctx = { benchmark, budget, seed: si };
-        const [kA, kB, kH1, kH2, kTA, kTB, kTH, kTN, kTL, kTU] = random.splitKeys(random.foldIn(kBudgetRoot!, n), 10);
-        const evalHeads = (heads: HeadsFn, tr: unknown, fr: unknown): Acc => {
-          const f = jit((t: unknown, q: unknown, x: Tensor) => heads(t, q, x));
-          const [la] = f(tr, fr, bench.testA.x) as [Tensor, Tensor];
-          const [, lb] = f(tr, fr, bench.testB.x) as [Tensor, Tensor];
-          return { accA: accuracyOf(la, bench.testA.y), accB: accuracyOf(lb, bench.testB.y) };
-        };
-        const record = (method: PaperMethod, acc: Acc): void => {
-          const k = `${cell}|${method}`;
-          const list = results.get(k) ?? [];
-          list[si] = acc;
-          results.set(k, list);
-        };
-        // single-task nets: tower A on the examples with an A label, tower B on those with a B label
-        const single = (t: 'A' | 'B', kInit: Tensor, kTrain: Tensor) =>
-          train(
-            {
-              what: `single-task ${t}`,
-              trainable: { w: initMlp(kInit, sizes) },
-              frozen: [],
-              heads: (tr, _f, x) => {
-                const l = mlpLogits(tr.w, x);
-                return [l, l];
-              },
-              lrs: { w: cfg.lr },
-              optimizer: cfg.optimizer,
-              epochs: cfg.epochs,
-            },
-            maskTo(onlyTask(d, t), t),
-            kTrain,
-            ctx,
-          );
-        const pA = (await single('A', kA!, kTA!)).w as MlpParams;
-        const pB = (await single('B', kB!, kTB!)).w as MlpParams;
-        const evalSingle = (a: MlpParams, b: MlpParams): Acc => ({ accA: evalHeads((t, _f, x) => [mlpLogits(t, x), mlpLogits(t, x)], a, []).accA, accB: evalHeads((t, _f, x) => [mlpLogits(t, x), mlpLogits(t, x)], b, []).accB });
-        const accSingle = evalSingle(pA, pB);
-        record('single-task', accSingle);
-        if (methods.includes('single-task-long')) {
-          const more = async (t: 'A' | 'B', p: MlpParams, k: Tensor): Promise<MlpParams> =>
-            (await train({ what: `single-task-long ${t}`, trainable: { w: p }, frozen: [], heads: (tr, _f, x) => { const l = mlpLogits(tr.w, x); return [l, l]; }, lrs: { w: cfg.lr }, optimizer: cfg.optimizer, epochs: cfg.stitchEpochs }, maskTo(onlyTask(d, t), t), k, ctx)).w as MlpParams;
-          const [kLA, kLB] = random.splitKeys(random.foldIn(kTA!, 1), 2);
-          record('single-task-long', evalSingle(await more('A', pA, kLA!), await more('B', pB, kLB!)));
-        }
-
-        if (methods.includes('hard-sharing')) {
-          const h1 = initMlp(kH1!, sizes);
-          const h2 = initMlp(kH2!, sizes);
-          const init: HardShareParams = { trunk: h1.slice(0, -1), heads: [h1[h1.length - 1]![0], h2[h2.length - 1]![0]] };
-          const heads: HeadsFn = (tr, _f, x) => hardShareLogits(tr.w, x);
-          const p = await train({ what: 'hard-sharing', trainable: { w: init }, frozen: [], heads, lrs: { w: cfg.lr }, optimizer: cfg.optimizer, epochs: cfg.epochs + cfg.stitchEpochs }, d, kTH!, ctx);
-          record('hard-sharing', evalHeads(heads, p, []));
-        }
-        if (methods.includes('notebook-stitch')) {
-          const heads: HeadsFn = (tr, fr, x) => {
-            const net = composeParameters(fr[0], fr[1], tr.alpha as AlphaParams);
-            const l = mlpLogits(net, x);
-            return [l, l];
-          };
-          const p = await train(
-            { what: 'notebook-stitch', trainable: { alpha: zeroAlpha(cfg.hidden) }, frozen: [pA, pB], heads, lrs: { alpha: cfg.notebookLr }, optimizer: 'sgd', epochs: cfg.stitchEpochs, lossScale: Math.min(cfg.batchSize, d.count) },
-            d,
-            kTN!,
-            ctx,
-          );
-          record('notebook-stitch', evalHeads(heads, p, [pA, pB]));
-        }
-        for (const [method, mode, k] of [['cross-stitch-layer', 'layer', kTL], ['cross-stitch-unit', 'unit', kTU]] as const) {
-          if (!methods.includes(method)) continue;
-          const net = initCrossStitch(pA, pB, mode as AlphaMode, cfg.alphaInit);
-          const all = cfg.train === 'all';
-          const heads: HeadsFn = all ? (tr, _f, x) => crossStitchLogits({ a: tr.a, b: tr.b, alpha: tr.alpha }, x) : (tr, fr, x) => crossStitchLogits({ a: fr.a, b: fr.b, alpha: tr.alpha }, x);
-          const trainable = all ? { a: net.a, b: net.b, alpha: net.alpha } : { alpha: net.alpha };
-          const frozen = all ? [] : { a: net.a, b: net.b };
-          const lrs = { a: cfg.lr, b: cfg.lr, alpha: cfg.lr * cfg.alphaLrScale };
-          const p = await train({ what: method, trainable, frozen, heads, lrs, optimizer: cfg.optimizer, epochs: cfg.stitchEpochs }, d, k!, ctx);
-          record(method, evalHeads(heads, p, frozen));
-          alphas.push({ benchmark, budget, method, seed: si, layers: (p.alpha as Tensor[]).map((a) => a.toArray() as number[][][]) });
-        }
+        const cell = await runCell(bench, pool, kBudgetRoot!, benchmark, budget, si, n);
+        cells.push(cell);
+        await options.onCell?.(cell);
       }
     }
-    timings[benchmark] = now() - tb;
+    timings[benchmark] = now() - tb + restoredHere;
+    restoredSeconds += restoredHere;
   }
 
   const rows: PaperRow[] = [];
   for (const benchmark of cfg.benchmarks) {
     for (const budget of cfg.budgets) {
-      const cell = `${benchmark}|${budget}`;
-      const base = results.get(`${cell}|single-task`)!;
+      const here = cells.filter((c) => c.benchmark === benchmark && c.budget === budget).sort((a, b) => a.seed - b.seed);
       for (const method of methods) {
-        const accs = results.get(`${cell}|${method}`);
-        if (!accs) continue;
-        const dm = accs.map((a, s) => deltaM([a.accA, a.accB], [base[s]!.accA, base[s]!.accB]));
+        const accs = here.map((c) => c.accuracies[method]!);
+        const dm = accs.map((a, s) => deltaM([a.accA, a.accB], [here[s]!.accuracies['single-task']!.accA, here[s]!.accuracies['single-task']!.accB]));
         const accA = accs.map((a) => a.accA);
         const accB = accs.map((a) => a.accB);
-        rows.push({ benchmark, budget, examples: examplesOf.get(cell)!, method, accA: meanStd(accA), accB: meanStd(accB), deltaM: meanStd(dm), perSeed: { accA, accB, deltaM: dm } });
+        rows.push({ benchmark, budget, examples: here[0]!.examples, method, accA: meanStd(accA), accB: meanStd(accB), deltaM: meanStd(dm), perSeed: { accA, accB, deltaM: dm } });
       }
     }
   }
-  timings.total = now() - t0;
-  return { config: cfg, rows, alphas, timings };
+  timings.restored = restoredSeconds;
+  timings.total = now() - t0 + restoredSeconds;
+  return { config: cfg, rows, alphas: cells.flatMap((c) => c.alphas), timings, restoredCells: restored.size, totalCells };
 }
 
 /** Single-task training data: only task t's labels (the mask of the other task zeroed, its head unused). */

@@ -11,7 +11,9 @@
  * keeps its own head and softmax. One 2x2 alpha per layer (`mode: 'layer'`, stored as `[2, 2, 1]`) or one per
  * unit (`mode: 'unit'`, `[2, 2, h]`: unit `u` of `hA'` is `aAA[u] hA[u] + aAB[u] hB[u]`). Initialised to
  * `(same, different) = (0.9, 0.1)` by default (`aAA = aBB = 0.9`, `aAB = aBA = 0.1`); the identity
- * `(1, 0)` reproduces the two towers exactly.
+ * `(1, 0)` reproduces the two towers exactly. The diagonal-only ablation ({@link initDiagonalAlpha},
+ * {@link diagonalAlpha}) learns `aAA`, `aBB` and pins `aAB = aBA = 0`: two independent towers whose hidden
+ * activations are scaled by learned factors.
  *
  * ## Gradients of the unit (derived from the formula above)
  *
@@ -67,6 +69,41 @@ export function initAlpha(hidden: readonly number[], mode: AlphaMode, init: read
     }
     return fromTypedArray(data, [2, 2, k], dtype);
   });
+}
+
+/**
+ * Initial diagonals of diagonal-only alphas (the `cross-stitch-diag` ablation): per hidden layer `[2, k]`, row 0
+ * the scale of tower A, row 1 of tower B, all `same` (default 0.9, the paper's "same" weight); `k = 1` per
+ * layer, the layer's width per unit. {@link diagonalAlpha} turns one into a `[2, 2, k]` alpha with zeros off
+ * the diagonal.
+ * @example initDiagonalAlpha([60, 20], 'layer') // [ [2,1], [2,1] ], all 0.9
+ */
+export function initDiagonalAlpha(hidden: readonly number[], mode: AlphaMode, same: number = PAPER_ALPHA_INIT[0], dtype: 'float32' | 'float64' = 'float32'): Tensor[] {
+  return hidden.map((h) => {
+    const k = mode === 'unit' ? h : 1;
+    const data = dtype === 'float64' ? new Float64Array(2 * k) : new Float32Array(2 * k);
+    data.fill(same);
+    return fromTypedArray(data, [2, k], dtype);
+  });
+}
+
+/**
+ * The alpha `[[dA, 0], [0, dB]]` (`[2, 2, k]`) of a learned diagonal `diag` (`[2, k]`: row 0 `aAA`, row 1
+ * `aBB`). The off-diagonal entries are constants, not parameters: gradients reach only `diag`, so they stay
+ * exactly 0 through training, and each tower's next layer reads only its own (scaled) activations — two
+ * independent towers with learned scales (per layer or per unit), run through the cross-stitch unit.
+ * Differentiable (built from `slice`, `pad` and `concatenate`).
+ * @example
+ * const alpha = initDiagonalAlpha([60, 20], 'layer').map(diagonalAlpha); // [2,2,1] each: [[0.9, 0], [0, 0.9]]
+ * const [logitsA, logitsB] = crossStitchLogits({ a, b, alpha }, x);
+ */
+export function diagonalAlpha(diag: Tensor): Tensor {
+  if (diag.ndim !== 2 || diag.shape[0] !== 2) throw new RangeError(`diagonalAlpha: the diagonal must be [2, k], got [${diag.shape.join(', ')}]`);
+  const k = diag.shape[1]!;
+  const dA = np.reshape(np.slice(diag, [0, 0], [1, k]), [1, 1, k]);
+  const dB = np.reshape(np.slice(diag, [1, 0], [2, k]), [1, 1, k]);
+  // row A: [dA, 0]; row B: [0, dB]
+  return np.concatenate([np.pad(dA, [0, 0, 0], [0, 1, 0], 0), np.pad(dB, [0, 1, 0], [0, 0, 0], 0)], 0);
 }
 
 /** The four entries of one alpha, each `[k]`. */
