@@ -46,4 +46,4 @@ export * from './models/index.js';
  */
 export * from './experiments/index.js';
 /** Atomic file writes (temp file + fsync + rename), as every file the project leaves is written. */
-export { atomicWriteFile } from './util/atomic.js';
+export { type AtomicWriteOptions, atomicWriteFile } from './util/atomic.js';

@@ -265,6 +265,9 @@ export interface DecodeImagesOptions {
   expectSize?: readonly [number, number];
 }
 
+/** byte / 255 for every byte value: a table lookup is several times faster than the division over 50M pixels. */
+const PIXEL_SCALE = Float32Array.from({ length: 256 }, (_, b) => b / 255);
+
 /**
  * Decode an IDX image file's bytes (magic `0x00000803`) into float32 pixels in [0, 1].
  * @example const imgs = decodeImages(readFileSync(p), { file: p, expectSize: [28, 28] }); // imgs.shape = [n, 784]
@@ -278,7 +281,7 @@ export function decodeImages(bytes: Uint8Array, options: DecodeImagesOptions = {
   }
   const src = idx.data as Uint8Array;
   const data = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) data[i] = src[i]! / 255;
+  for (let i = 0; i < src.length; i++) data[i] = PIXEL_SCALE[src[i]!]!;
   const shape = options.layout === 'grid' ? [count, rows, cols] : [count, rows * cols];
   return { data, count, rows, cols, shape };
 }

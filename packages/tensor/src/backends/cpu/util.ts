@@ -158,7 +158,9 @@ export function copyStrided(
     const so = o[0]!;
     const dO = o[1]!;
     if (sIn === 1 && dIn === 1) {
-      for (let i = 0; i < L; i++) dst[dO + i] = src[so + i]!;
+      // Long contiguous runs (e.g. concatenating weight matrices along axis 0) are a memcpy.
+      if (L >= 64) dst.set(src.subarray(so, so + L), dO);
+      else for (let i = 0; i < L; i++) dst[dO + i] = src[so + i]!;
     } else if (sIn === 0) {
       const v = src[so]!;
       for (let i = 0; i < L; i++) dst[dO + i * dIn] = v;
