@@ -2,13 +2,18 @@
  * `xs train --variant paper`: the paper's cross-stitch experiment (issue 7) over benchmarks, sample budgets and
  * seeds; prints the table (mean ± std over seeds) and writes it into the run folder as JSON, CSV and Markdown,
  * with SVG plots of accuracy vs sample budget per method and of the learned alphas per layer.
+ *
+ * Every finished cell (benchmark x budget x seed) is saved at once, atomically, as `cells/<benchmark>-<budget>-
+ * seed<k>.json`; `xs train --resume RUN_DIR` reads them back (checking each against the saved configuration),
+ * trains only the missing cells and writes the same table an uninterrupted run would.
  */
-import { join } from 'node:path';
-import { type PaperBenchmark, type PaperConfig, type PaperProgressEvent, type PaperResult, type PaperRow, resolvePaperConfig, runPaperExperiment } from '@xs/crossstitch';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { type PaperBenchmark, type PaperCell, type PaperConfig, type PaperProgressEvent, type PaperResult, type PaperRow, checkPaperCell, resolvePaperConfig, runPaperExperiment } from '@xs/crossstitch';
 import { type EpochsArg, UsageError } from '../args.js';
 import { type Context, EXIT, userPath } from '../context.js';
 import { writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
-import { createRunDir } from '../run-dir.js';
+import { createRunDir, readJson } from '../run-dir.js';
 import { hstack, titled, toSvg, vstack } from '../svg/core.js';
 import { lineChart } from '../svg/line-chart.js';
 import { dataFlags, loadBoth, printJson } from './common.js';
@@ -21,10 +26,75 @@ export const PAPER_FILES = {
   markdown: 'results.md',
   accuracy: 'accuracy-vs-budget.svg',
   alphas: 'alphas.svg',
+  /** Folder of the finished cells, one JSON file each (see {@link cellFileName}). */
+  cells: 'cells',
 } as const;
 
+/** Present only while a paper run is unfinished: what is done and how to resume. */
+export const PAPER_INCOMPLETE = 'INCOMPLETE';
+
 /** Options that only the seed variant understands. */
-const SEED_ONLY = ['samples', 'batches', 'config', 'resume'];
+const SEED_ONLY = ['samples', 'batches', 'config'];
+
+/** The file name of a cell in the run folder's `cells/`: `<benchmark>-<budget>-seed<k>.json`. */
+export function cellFileName(c: { benchmark: string; budget: number | 'all'; seed: number }): string {
+  return `${c.benchmark}-${c.budget}-seed${c.seed}.json`;
+}
+
+/** What a paper run's `config.json` holds. */
+export interface PaperRunConfig {
+  kind: 'xs-run';
+  variant: 'paper';
+  backend: string;
+  paperConfig: PaperConfig;
+  data: { dataDir: string | null; verify: boolean };
+  createdAt: string;
+  cli: { version: string; argv: string[] };
+}
+
+/** Read and check a paper run folder's config.json. */
+export function readPaperRunConfig(runDir: string): PaperRunConfig {
+  const path = join(runDir, PAPER_FILES.config);
+  const c = readJson<Partial<PaperRunConfig>>(path, 'run configuration');
+  if (c?.kind !== 'xs-run' || c.variant !== 'paper' || !c.paperConfig || typeof c.paperConfig !== 'object') throw new Error(`${path} is not the configuration of a --variant paper run`);
+  try {
+    c.paperConfig = resolvePaperConfig(c.paperConfig);
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+  return c as PaperRunConfig;
+}
+
+/**
+ * Read the finished cells of a paper run folder (`cells/*.json`; temporary files of an interrupted write are
+ * skipped), each checked against `config`: a file that is not JSON, not a cell of this run, made with another
+ * configuration, or named for another cell is an error naming the file.
+ */
+export function readPaperCells(runDir: string, config: PaperConfig): { cells: PaperCell[]; files: string[] } {
+  const dir = join(runDir, PAPER_FILES.cells);
+  if (!existsSync(dir)) return { cells: [], files: [] };
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .sort();
+  const cells = files.map((f) => {
+    const path = join(dir, f);
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new Error(`cell file ${path} is corrupt: ${(err as Error).message}`);
+    }
+    let cell: PaperCell;
+    try {
+      cell = checkPaperCell(value, config);
+    } catch (err) {
+      throw new Error(`cell file ${path} does not fit this run: ${(err as Error).message}`);
+    }
+    if (cellFileName(cell) !== f) throw new Error(`cell file ${path} holds the cell ${cellFileName(cell).replace(/\.json$/, '')}, not the one its name says`);
+    return cell;
+  });
+  return { cells, files };
+}
 
 /** `--budgets 500,2000,all`. */
 export function budgetsValue(raw: string, option: string): (number | 'all')[] {
@@ -133,17 +203,45 @@ export function paperConfigFromOptions(o: Record<string, unknown>): PaperConfig 
   }
 }
 
-/** Run `train --variant paper`. */
-export async function runPaperTrain(o: Record<string, unknown>, ctx: Context, backend: string): Promise<number> {
-  const config = paperConfigFromOptions(o);
+/** The command line that resumes a run, with the path as the user would type it. */
+function resumeCommand(ctx: Context, runDir: string): string {
+  const rel = relative(ctx.cwd, runDir);
+  const shown = rel && !rel.startsWith('..') ? rel : runDir;
+  return `pnpm train --resume ${/\s/.test(shown) ? JSON.stringify(shown) : shown}`;
+}
+
+/** Run `train --variant paper`, or resume the paper run in `resumeDir` (its saved configuration; only the missing cells train). */
+export async function runPaperTrain(o: Record<string, unknown>, ctx: Context, backend: string, resumeDir?: string): Promise<number> {
   const json = o.json === true;
   const quiet = o.quiet === true;
-  const df = dataFlags(o, ctx);
-  if (!quiet) ctx.stderr.write('loading MNIST and Fashion-MNIST...\n');
+  const note = (m: string): void => {
+    if (!quiet) ctx.stderr.write(`${m}\n`);
+  };
+  let config: PaperConfig;
+  let df: { dataDir?: string; verify: boolean };
+  let done: PaperCell[] = [];
+  let runConfig: PaperRunConfig | undefined;
+  if (resumeDir !== undefined) {
+    runConfig = readPaperRunConfig(resumeDir);
+    config = runConfig.paperConfig;
+    const flags = dataFlags(o, ctx);
+    df = { ...(flags.dataDir ? { dataDir: flags.dataDir } : runConfig.data.dataDir ? { dataDir: runConfig.data.dataDir } : {}), verify: o['no-verify'] ? false : runConfig.data.verify };
+    done = readPaperCells(resumeDir, config).cells;
+  } else {
+    config = paperConfigFromOptions(o);
+    df = dataFlags(o, ctx);
+  }
+  const totalCells = config.benchmarks.length * config.budgets.length * config.seeds;
+  note('loading MNIST and Fashion-MNIST...');
   const data = await loadBoth(df, ctx, quiet);
-  const dir = createRunDir(userPath(ctx, (o.out as string | undefined) ?? 'runs'), 'paper');
-  writeJsonAtomic(join(dir, PAPER_FILES.config), { kind: 'xs-run', variant: 'paper', backend, paperConfig: config, data: { dataDir: df.dataDir ?? null, verify: df.verify }, createdAt: new Date().toISOString(), cli: { version: ctx.version, argv: [...(ctx.argv ?? [])] } });
-  if (!quiet) ctx.stderr.write(`run folder: ${dir}\nconfig: ${config.seeds} seeds, benchmarks ${config.benchmarks.join(', ')}, budgets ${config.budgets.join(', ')}, epochs ${config.epochs}+${config.stitchEpochs}, ${config.optimizer} lr ${config.lr}, alpha lr x${config.alphaLrScale}, train ${config.train}, backend ${backend}\n`);
+  const dir = resumeDir ?? createRunDir(userPath(ctx, (o.out as string | undefined) ?? 'runs'), 'paper');
+  if (!runConfig) writeJsonAtomic(join(dir, PAPER_FILES.config), { kind: 'xs-run', variant: 'paper', backend, paperConfig: config, data: { dataDir: df.dataDir ?? null, verify: df.verify }, createdAt: new Date().toISOString(), cli: { version: ctx.version, argv: [...(ctx.argv ?? [])] } } satisfies PaperRunConfig);
+  const resume = resumeCommand(ctx, dir);
+  let finished = done.length;
+  const marker = (): void => writeFileAtomic(join(dir, PAPER_INCOMPLETE), `This paper run is unfinished: ${finished} of ${totalCells} cells are done (saved in ${PAPER_FILES.cells}/).\nContinue it with:\n  ${resume}\n`);
+  marker();
+  note(`run folder: ${dir}${resumeDir !== undefined ? ` (resuming: restored ${done.length} of ${totalCells} cells, ${totalCells - done.length} to train)` : ''}`);
+  note(`config: ${config.seeds} seeds, benchmarks ${config.benchmarks.join(', ')}, budgets ${config.budgets.join(', ')}, epochs ${config.epochs}+${config.stitchEpochs}, ${config.optimizer} lr ${config.lr}, alpha lr x${config.alphaLrScale}, train ${config.train}, backend ${backend}`);
   const controller = new AbortController();
   const onAbort = (): void => controller.abort();
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
@@ -152,24 +250,35 @@ export async function runPaperTrain(o: Record<string, unknown>, ctx: Context, ba
     if (quiet) return;
     if (e.step === e.steps) ctx.stderr.write(`[${e.run}/${e.runs}] ${e.benchmark} budget ${e.budget} seed ${e.seed} ${e.what}: ${e.steps} steps, loss ${Number.isFinite(e.loss) ? e.loss.toFixed(4) : '-'}\n`);
   };
+  const onCell = (cell: PaperCell): void => {
+    writeJsonAtomic(join(dir, PAPER_FILES.cells, cellFileName(cell)), cell);
+    finished++;
+    marker();
+    note(`cell ${finished}/${totalCells} saved: ${PAPER_FILES.cells}/${cellFileName(cell)} (${(cell.seconds.total ?? 0).toFixed(1)}s)`);
+  };
   let result: PaperResult;
   try {
-    result = await runPaperExperiment(config, { onProgress, signal: controller.signal, data: { mnist: data.mnist, fashion: data.fashion } });
+    result = await runPaperExperiment(config, { onProgress, onCell, done, signal: controller.signal, data: { mnist: data.mnist, fashion: data.fashion } });
   } catch (err) {
     const aborted = controller.signal.aborted || (err instanceof Error && err.name === 'AbortError');
-    ctx.stderr.write(aborted ? `interrupted: nothing but ${PAPER_FILES.config} was written to ${dir}\n` : `train failed: ${(err as Error).message}\n`);
+    const kept = `${finished} of ${totalCells} cells are finished and kept in ${join(dir, PAPER_FILES.cells)}`;
+    ctx.stderr.write(aborted ? `interrupted: ${kept}\n  resume with: ${resume}\n` : `train failed: ${(err as Error).message}\n  ${kept}; resume with: ${resume}\n`);
+    if (json) printJson(ctx, { command: 'train', status: aborted ? 'incomplete' : 'failed', ...(aborted ? {} : { error: (err as Error).message }), variant: 'paper', backend, runDir: dir, config, finishedCells: finished, totalCells, restoredCells: done.length });
     return aborted ? EXIT.interrupted : EXIT.failure;
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
   }
   result.timings.data = (result.timings.data ?? 0) + data.seconds;
+  result.timings.total = (result.timings.total ?? 0) + data.seconds;
   writeJsonAtomic(join(dir, PAPER_FILES.results), result);
   writeFileAtomic(join(dir, PAPER_FILES.csv), paperCsv(result.rows));
   writeFileAtomic(join(dir, PAPER_FILES.markdown), paperMarkdown(result.rows, config.seeds));
   writeFileAtomic(join(dir, PAPER_FILES.accuracy), accuracyVsBudgetSvg(result));
   writeFileAtomic(join(dir, PAPER_FILES.alphas), alphasSvg(result));
+  rmSync(join(dir, PAPER_INCOMPLETE), { force: true });
   const files = Object.values(PAPER_FILES).sort();
-  if (json) printJson(ctx, { command: 'train', status: 'complete', variant: 'paper', backend, runDir: dir, config, rows: result.rows, timings: result.timings, files });
-  else ctx.stdout.write(`${paperTable(result.rows, config.seeds)}\n\nTotal ${result.timings.total?.toFixed(1)}s\nRun folder: ${dir}\n`);
+  const restoredLine = `Restored ${result.restoredCells} of ${result.totalCells} cells from ${PAPER_FILES.cells}/; trained ${result.totalCells - result.restoredCells}.`;
+  if (json) printJson(ctx, { command: 'train', status: 'complete', variant: 'paper', backend, runDir: dir, config, rows: result.rows, timings: result.timings, restoredCells: result.restoredCells, totalCells: result.totalCells, files });
+  else ctx.stdout.write(`${paperTable(result.rows, config.seeds)}\n\n${resumeDir !== undefined ? `${restoredLine}\n` : ''}Total ${result.timings.total?.toFixed(1)}s${result.restoredCells ? ` (${result.timings.restored?.toFixed(1)}s of it in restored cells)` : ''}\nRun folder: ${dir}\n`);
   return EXIT.ok;
 }

@@ -32,7 +32,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'config', value: 'FILE', parse: text, help: 'JSON file of SeedConfig fields to override (any of them, e.g. trainExamples, validation, hidden); the flags above win over it' },
   DATA_DIR_OPTION,
   { name: 'out', value: 'DIR', parse: text, help: 'where run folders are made (<DIR>/<timestamp>-<variant>/)', defaultText: 'runs/' },
-  { name: 'resume', value: 'RUN_DIR', parse: text, help: 'continue an interrupted run from its checkpoints (keeps its saved configuration)' },
+  { name: 'resume', value: 'RUN_DIR', parse: text, help: 'continue an interrupted run (seed or paper: the variant its config.json names) from its checkpoints or finished cells, keeping its saved configuration' },
   JSON_OPTION,
   { name: 'quiet', short: 'q', help: 'no progress bars or notes on stderr (errors still go there)' },
   NO_VERIFY_OPTION,
@@ -105,6 +105,18 @@ export function buildConfig(base: SeedConfig, o: Record<string, unknown>): SeedC
   return c;
 }
 
+/** The variant a run folder's config.json names, or undefined when there is none to read (the seed path then says what is wrong). */
+function savedVariant(runDir: string): string | undefined {
+  const path = join(runDir, FILES.config);
+  if (!existsSync(path)) return undefined;
+  try {
+    const v = (JSON.parse(readFileSync(path, 'utf8')) as { variant?: unknown })?.variant;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined; // not JSON: readRunConfig reports it
+  }
+}
+
 function isAbort(err: unknown, signal: AbortSignal): boolean {
   return signal.aborted || (err instanceof Error && err.name === 'AbortError');
 }
@@ -123,11 +135,13 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
     const bad = CONFIG_OPTIONS.filter((k) => o[k] !== undefined);
     if (bad.length) throw new UsageError(`--${bad[0]} cannot be combined with --resume: a resumed run keeps the configuration saved in its config.json`, 'train');
   }
-  const variant = (o.variant as string | undefined) ?? 'seed';
+  // A resumed run keeps its variant: the one its config.json names.
+  const resumeDir = o.resume !== undefined ? userPath(ctx, o.resume as string) : undefined;
+  const variant = resumeDir !== undefined ? (savedVariant(resumeDir) ?? 'seed') : ((o.variant as string | undefined) ?? 'seed');
   const backendArg = backendChoice(o.backend as string | undefined, ctx.env);
   const backendInfo = useBackend(backendArg);
   const backend = backendInfo.name;
-  if (variant === 'paper') return runPaperTrain(o, ctx, backend);
+  if (variant === 'paper') return runPaperTrain(o, ctx, backend, resumeDir);
   const paperOnly = PAPER_ONLY.filter((k) => o[k] !== undefined);
   if (paperOnly.length) throw new UsageError(`--${paperOnly[0]} is an option of --variant paper`, 'train');
   const json = o.json === true;
@@ -141,8 +155,8 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
   let resume: Partial<SeedResult['params']> = {};
   let prevStatus: RunStatus | undefined;
   let prevCurves: EpochRecord[] = [];
-  if (o.resume !== undefined) {
-    runDir = userPath(ctx, o.resume as string);
+  if (resumeDir !== undefined) {
+    runDir = resumeDir;
     runConfig = { ...readRunConfig(runDir), backend };
     prevStatus = readRunStatus(runDir);
     resume = loadCheckpoints(runDir, runConfig.seedConfig.hidden);
@@ -328,6 +342,7 @@ export const trainCommand: CommandDef = {
   description: [
     'Trains the MNIST net, then the Fashion-MNIST net (784-60-20-10, sigmoid, SGD), then only the cross-stitch alpha blocks on samples of the combined training sets, exactly as the seed notebook does; shows a progress bar per phase on stderr (steps, loss, validation accuracy, throughput, ETA) and prints the test accuracies beside the notebook\u2019s.',
     'Each phase\u2019s checkpoint is written as soon as it finishes. Ctrl-C stops cleanly: finished phases are kept, the run folder is marked incomplete (INCOMPLETE, status.json), and --resume RUN_DIR continues from the checkpoints.',
+    '--variant paper saves each finished cell (benchmark x budget x seed: accuracies, alphas, seconds) as cells/<benchmark>-<budget>-seed<k>.json as soon as it finishes; --resume RUN_DIR on a paper run folder restores those cells, trains the rest with the saved configuration, and writes the same table an uninterrupted run would.',
   ],
   options: OPTIONS,
   sections: [
@@ -343,6 +358,16 @@ export const trainCommand: CommandDef = {
         '  INCOMPLETE                          only while the run is unfinished: what is done and how to resume',
       ],
     ],
+    [
+      'A paper run folder (runs/<timestamp>-paper/) holds',
+      [
+        '  config.json                         the configuration (--resume keeps it)',
+        '  cells/<benchmark>-<budget>-seed<k>.json   each finished cell: accuracies, learned alphas, seconds',
+        '  results.json, results.csv, results.md   the table (mean \u00b1 std over seeds), alphas, timings',
+        '  accuracy-vs-budget.svg, alphas.svg  accuracy vs training examples per method; the learned alphas per layer',
+        '  INCOMPLETE                          only while the run is unfinished: cells done and how to resume',
+      ],
+    ],
   ],
   examples: [
     'pnpm train                                  # the notebook\u2019s experiment (5, 5, 40 epochs)',
@@ -350,6 +375,7 @@ export const trainCommand: CommandDef = {
     'pnpm train --epochs 5,5,20 --seed 7 --out /tmp/runs',
     'pnpm train --json > result.json             # results on stdout, progress on stderr',
     'pnpm train --resume runs/20250101-120000-seed',
+    'pnpm train --resume runs/20250101-130000-paper   # a paper run: restores the finished cells, trains the rest',
     'pnpm train --variant paper                  # cross-stitch vs baselines, budgets 500,2000, 3 seeds (minutes)',
     'pnpm train --variant paper --budgets 500,2000,10000,all --epochs 20   # the full grid (hours on 2 cores)',
   ],
