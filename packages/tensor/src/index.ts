@@ -37,6 +37,8 @@ export type { PyTree, TreeDef } from './tree/index.js';
 export type { Backend, Kernel, KernelInput, KernelOutput, FusedKernel } from './backends/backend.js';
 export { backendNames, getBackend } from './backends/backend.js';
 export { devices, defaultBackend, setDefaultBackend, autoBackend, backendInfo, devicePut, tidy, keep, dispose, memory, GpuUnavailableError } from './device.js';
+export { matmulThreads, startMatmulThreads, stopMatmulThreads, matmulThreadStats } from './backends/cpu/wasm/threads.js';
+export type { MatmulThreadConfig, MatmulThreadStats } from './backends/cpu/wasm/threads.js';
 export { probeGpu } from './backends/gpu/runtime.js';
 export type { GpuProbe } from './backends/gpu/runtime.js';
 export type { BackendChoice, DeviceInfo, BackendInfo } from './device.js';

@@ -20,10 +20,13 @@
  * Float32 matrix–matrix products above a small size (WASM_MIN_WORK) run instead on the WebAssembly SIMD128 kernel
  * in wasm/ (the same Goto/BLIS structure, 7–10× faster), which **sums in float32**; the JS GEMM here serves
  * float64, small products, and every product when XS_WASM=0 is set (or WebAssembly SIMD is unavailable).
+ * Large float32 products are split between worker threads sharing the wasm memory (wasm/threads.ts;
+ * XS_THREADS=1 keeps one thread), with results identical to the single-threaded kernel's.
  */
 import type { TypedArray } from '../../core/dtype.js';
 import { allocOut, check, transposeCopy, type CpuKernel } from './util.js';
 import { wasmSgemm } from './wasm/sgemm.js';
+import { sgemmPool } from './wasm/threads.js';
 
 // Tile and block sizes (elements). The micro-tile is MR×NR = 4×4: sixteen accumulators plus eight operands
 // fit in the 16 XMM registers V8 can allocate on x64 with only light spilling.
@@ -376,9 +379,15 @@ const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
   // variable XS_WASM=0 keeps every product on the JS path below (for comparison, or as an escape hatch).
   if (M > 1 && N > 1 && M * N * K >= WASM_MIN_WORK && o instanceof Float32Array && A instanceof Float32Array && Bm instanceof Float32Array) {
     const sgemm = wasmSgemm();
+    // Products of at least threadConfig.minWork are split between threads (wasm/threads.ts) once the pool is
+    // up, with the same sums bit for bit; smaller ones (and all until then, or with XS_THREADS=1) use one.
+    const pool = sgemm ? sgemmPool(M * N * K) : undefined;
     // (run returns false, having written nothing, when wasm cannot get the memory: then the JS path runs)
-    if (sgemm && sgemm.run(M, N, K, A, 0, sAm, sAk, Bm, 0, sBk, sBn, o, 0)) {
-      for (let b = 1; b < Bn; b++) sgemm.run(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, o, b * cB);
+    const run = (aOff: number, bOff: number, cOff: number): boolean =>
+      (pool !== undefined && pool.run(M, N, K, A, aOff, sAm, sAk, Bm, bOff, sBk, sBn, o, cOff)) ||
+      sgemm!.run(M, N, K, A, aOff, sAm, sAk, Bm, bOff, sBk, sBn, o, cOff);
+    if (sgemm && run(0, 0, 0)) {
+      for (let b = 1; b < Bn; b++) run(b * aB, b * bB, b * cB);
       return o;
     }
   }

@@ -122,6 +122,8 @@ export class Body {
   end(): this { return this.op(0x0b); }
   br(depth: number): this { return this.op(0x0c, ...uleb(depth)); }
   brIf(depth: number): this { return this.op(0x0d, ...uleb(depth)); }
+  /** Call function `index` of the module (its arguments pushed first). */
+  call(index: number): this { return this.op(0x10, ...uleb(index)); }
 
   // memory: the address is the i32 on the stack plus the constant `offset` (bytes). `align` is log2 of the
   // expected alignment, a hint only.
@@ -183,20 +185,34 @@ export interface FuncDef {
   results?: ValType[];
 }
 
+/** How the module imports its memory. */
+export interface MemoryImport {
+  /** At least this many 64 KiB pages. */
+  minPages?: number;
+  /**
+   * Import a shared memory (the threads proposal, in Node 20 and cross-origin-isolated browsers) of at most
+   * this many pages, so that instances on several threads can work on one memory (a shared memory must
+   * declare its maximum). Undefined: an ordinary memory, no maximum.
+   */
+  sharedMaxPages?: number;
+}
+
 /**
- * A module with one imported memory (`env.memory`, at least `minPages` 64 KiB pages) and the given exported
- * functions. Importing the memory (rather than defining it) lets the caller create, grow and swap it.
+ * A module with one imported memory (`env.memory`) and the given exported functions, function i having index
+ * i (for `call`). Importing the memory (rather than defining it) lets the caller create, grow and swap it.
  */
-export function encodeModule(funcs: readonly FuncDef[], minPages = 1): Uint8Array {
+export function encodeModule(funcs: readonly FuncDef[], memory: MemoryImport = {}): Uint8Array {
+  const minPages = memory.minPages ?? 1;
   const section = (id: number, contents: number[]): number[] => [id, ...uleb(contents.length), ...contents];
   // one function type per function (duplicates are allowed)
+  const limits = memory.sharedMaxPages === undefined ? [0x00, ...uleb(minPages)] : [0x03, ...uleb(minPages), ...uleb(memory.sharedMaxPages)];
   const types = funcs.map((f) => [0x60, ...vec(f.body.params.map((t) => [t])), ...vec((f.results ?? []).map((t) => [t]))]);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, // "\0asm"
     0x01, 0x00, 0x00, 0x00, // version 1
     ...section(1, vec(types)),
-    // import "env" "memory": kind 0x02 (memory), limits 0x00 (min only)
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(minPages)]])),
+    // import "env" "memory": kind 0x02 (memory), limits 0x00 (min only) or 0x03 (shared, min and max)
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
     ...section(3, vec(funcs.map((_, i) => uleb(i)))), // function i has type i
     ...section(7, vec(funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))), // kind 0x00: function
     ...section(10, vec(funcs.map((f) => f.body.encode()))),

@@ -1,10 +1,15 @@
 /**
- * The WebAssembly code of the float32 matmul, generated with encoder.ts. Three exported functions; sgemm.ts
- * copies the operands into the module's memory and drives them:
+ * The WebAssembly code of the float32 matmul, generated with encoder.ts. Four exported functions; sgemm.ts
+ * copies the operands into the module's memory and calls `run` (threads.ts calls it on parts of C from
+ * several threads over one shared memory):
  *
  *   packA / packB(dst, src, n, kc, sW, sK)   copy a strided block of A / B into panels (see buildPack)
- *   gemm(mc, nc, kc, pa, pb, pc, ldc, first) C[i, j] (+)= Σ_{k<kc} Apack[i, k] · Bpack[k, j]  (i < mc, j < nc)
- *                                            (= for the first K block, first = 1; += for the others)
+ *   gemm(mc, nc, kc, pa, pb, pc, ldc, first, sp)
+ *                                            C[i, j] (+)= Σ_{k<kc} Apack[i, k] · Bpack[k, j]  (i < mc, j < nc)
+ *                                            (= for the first K block, first = 1; += for the others;
+ *                                            sp: MR·NR·4 bytes of scratch for edge tiles)
+ *   run(m0, m1, n0, n1, K, kcMax, MC, NC, ra, sAm, sAk, rb, sBk, sBn, pc, ldc, pa, pb, sp)
+ *                                            the block loops over C[m0..m1, n0..n1) (see buildRun)
  * (all arguments i32; pointers and strides in bytes)
  *
  * Packed layouts (float32; the last panel of each is zero-padded, so the micro-kernel always computes full
@@ -20,8 +25,8 @@
  * broadcasts A[r, k] to all four lanes (v128.load32_splat) and does acc[r][v] += a · b[v] (f32x4.mul then
  * f32x4.add: relaxed-SIMD fused multiply-add is not enabled by default in Node 20, so the sums are rounded
  * after each product as well). A full tile is then stored into C (first K block) or added to it with v128
- * loads/stores; an edge tile (the last rows or columns) is spilled to a scratch area at address 0 and its
- * valid part stored / added one float at a time.
+ * loads/stores; an edge tile (the last rows or columns) is spilled to a scratch area (`sp`, one per thread)
+ * and its valid part stored / added one float at a time.
  *
  * Register budget and tile shape: x64 gives V8 16 XMM registers, one kept as scratch, so MR·NV accumulators
  * + NV B vectors + the broadcast A values + a product must fit in 15. The tile is 2 × 12 (6 accumulators),
@@ -40,11 +45,11 @@ export interface KernelShape {
   NV: number;
 }
 
-/** Bytes at address 0 reserved for the edge-tile scratch. */
+/** Bytes of edge-tile scratch a caller reserves per thread (sgemm.ts: at address 0). */
 export const SCRATCH_BYTES = 1024;
 
 /**
- * gemm(mc, nc, kc, pa, pb, pc, ldc, first), in JS-like pseudo-code (pointers in bytes, loads as in wasm):
+ * gemm(mc, nc, kc, pa, pb, pc, ldc, first, sp), in JS-like pseudo-code (pointers in bytes, loads as in wasm):
  *
  *   for (jr = 0; jr < nc; jr += NR)                      // each B panel
  *     for (ir = 0; ir < mc; ir += MR) {                  // each A panel
@@ -64,8 +69,8 @@ export const SCRATCH_BYTES = 1024;
  */
 function buildGemm({ MR, NV }: KernelShape): Body {
   const NR = 4 * NV;
-  const f = new Body([i32, i32, i32, i32, i32, i32, i32, i32]);
-  const [mc, nc, kc, pa, pb, pc, ldc, first] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const f = new Body([i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [mc, nc, kc, pa, pb, pc, ldc, first, sp] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const jr = f.local(i32); // column of the current B panel
   const ir = f.local(i32); // row of the current A panel
   const a = f.local(i32); // read pointer in the A panel
@@ -134,8 +139,8 @@ function buildGemm({ MR, NV }: KernelShape): Body {
       }
       f.else();
       {
-        // edge tile: spill the accumulators to scratch[rr·NR + j] at address 0, then add the valid part
-        for (let rr = 0; rr < MR; rr++) for (let v = 0; v < NV; v++) f.i32(0).get(acc[rr]![v]!).v128Store((rr * NR + 4 * v) * 4);
+        // edge tile: spill the accumulators to scratch[rr·NR + j] at sp, then add the valid part
+        for (let rr = 0; rr < MR; rr++) for (let v = 0; v < NV; v++) f.get(sp).get(acc[rr]![v]!).v128Store((rr * NR + 4 * v) * 4);
         // mr = min(mr, MR), nr = min(nr, NR)
         f.get(mr).i32(MR).get(mr).i32(MR).ltS().select().set(mr);
         f.get(nr).i32(NR).get(nr).i32(NR).ltS().select().set(nr);
@@ -146,7 +151,7 @@ function buildGemm({ MR, NV }: KernelShape): Body {
           f.loop(); // for (col = 0; col < nr; col++)  C[c + col·4] = (first ? 0 : C[c + col·4]) + scratch[r·NR + col]
           {
             f.get(c).get(col).i32(4).mul().add().tee(p);
-            f.get(r).i32(NR).mul().get(col).add().i32(4).mul().f32Load();
+            f.get(r).i32(NR).mul().get(col).add().i32(4).mul().get(sp).add().f32Load();
             f.get(p).f32Load().f32Zero().get(first).eqz().select(); // first ? 0 : C[c + col·4]
             f.f32Add().f32Store();
             f.get(col).i32(1).add().tee(col).get(nr).ltS().brIf(0);
@@ -326,13 +331,82 @@ function buildPack(W: number): Body {
   return f;
 }
 
-/** The module's bytes for a micro-tile shape: exports gemm, packA (W = MR) and packB (W = NR). */
-export function gemmModuleBytes(shape: KernelShape): Uint8Array {
+// function indices in the module (the order of gemmModuleBytes' list)
+const GEMM = 0;
+const PACK_A = 1;
+const PACK_B = 2;
+
+/**
+ * run(m0, m1, n0, n1, K, kcMax, MC, NC, ra, sAm, sAk, rb, sBk, sBn, pc, ldc, pa, pb, sp): the block loops of
+ * the Goto/BLIS structure over rows m0..m1 and columns n0..n1 of C (m0 < m1, n0 < n1, K > 0), with A's element
+ * (i, k) at ra + i·sAm + k·sAk, B's (k, j) at rb + k·sBk + j·sBn and C's (i, j) at pc + i·ldc + j·4:
+ *
+ *   for (jc = n0; jc < n1; jc += NC) {  nc = min(NC, n1 - jc)
+ *     for (k0 = 0; k0 < K; k0 += kcMax) {  kc = min(kcMax, K - k0)
+ *       packB(pb, rb + k0·sBk + jc·sBn, nc, kc, sBn, sBk)
+ *       for (ic = m0; ic < m1; ic += MC) {  mc = min(MC, m1 - ic)
+ *         packA(pa, ra + ic·sAm + k0·sAk, mc, kc, sAm, sAk)
+ *         gemm(mc, nc, kc, pa, pb, pc + ic·ldc + jc·4, ldc, k0 == 0, sp)  }}}
+ *
+ * Every C element is summed the same way (K blocks of kcMax, each a serial sum over k, in order) whatever
+ * part of C a call covers, so splitting C between threads gives the single-threaded result bit for bit.
+ */
+function buildRun(): Body {
+  const f = new Body(new Array<typeof i32>(19).fill(i32));
+  const [m0, m1, n0, n1, K, kcMax, MC, NC, ra, sAm, sAk, rb, sBk, sBn, pc, ldc, pa, pb, sp] = Array.from({ length: 19 }, (_, i) => i);
+  const jc = f.local(i32);
+  const nc = f.local(i32);
+  const k0 = f.local(i32);
+  const kc = f.local(i32);
+  const ic = f.local(i32);
+  const mc = f.local(i32);
+  // x = min(cap, end - start) (signed: both fit in 31 bits)
+  const minLeft = (x: number, cap: number, end: number, start: number): void => {
+    f.get(cap).get(end).get(start).sub().tee(x).get(cap).get(x).ltS().select().set(x);
+  };
+  f.get(n0).set(jc);
+  f.loop();
+  {
+    minLeft(nc, NC, n1, jc);
+    f.i32(0).set(k0);
+    f.loop();
+    {
+      minLeft(kc, kcMax, K, k0);
+      f.get(pb).get(rb).get(k0).get(sBk).mul().add().get(jc).get(sBn).mul().add().get(nc).get(kc).get(sBn).get(sBk).call(PACK_B);
+      f.get(m0).set(ic);
+      f.loop();
+      {
+        minLeft(mc, MC, m1, ic);
+        f.get(pa).get(ra).get(ic).get(sAm).mul().add().get(k0).get(sAk).mul().add().get(mc).get(kc).get(sAm).get(sAk).call(PACK_A);
+        f.get(mc).get(nc).get(kc).get(pa).get(pb);
+        f.get(pc).get(ic).get(ldc).mul().add().get(jc).i32(4).mul().add();
+        f.get(ldc).get(k0).eqz().get(sp).call(GEMM);
+        f.get(ic).get(MC).add().tee(ic).get(m1).ltS().brIf(0);
+      }
+      f.end();
+      f.get(k0).get(kcMax).add().tee(k0).get(K).ltS().brIf(0);
+    }
+    f.end();
+    f.get(jc).get(NC).add().tee(jc).get(n1).ltS().brIf(0);
+  }
+  f.end();
+  return f;
+}
+
+/**
+ * The module's bytes for a micro-tile shape: exports gemm, packA (W = MR), packB (W = NR) and run. With
+ * `sharedMaxPages` it imports a shared memory of at most that many pages (for threads.ts), else an ordinary one.
+ */
+export function gemmModuleBytes(shape: KernelShape, sharedMaxPages?: number): Uint8Array {
   if (shape.MR !== 2 && shape.MR % 4 !== 0) throw new Error('wasm sgemm: MR must be 2 or a multiple of 4');
   if (shape.MR * 16 * shape.NV > SCRATCH_BYTES) throw new Error('wasm sgemm: the tile does not fit the scratch area');
-  return encodeModule([
-    { name: 'gemm', body: buildGemm(shape) },
-    { name: 'packA', body: buildPack(shape.MR) },
-    { name: 'packB', body: buildPack(4 * shape.NV) },
-  ]);
+  return encodeModule(
+    [
+      { name: 'gemm', body: buildGemm(shape) },
+      { name: 'packA', body: buildPack(shape.MR) },
+      { name: 'packB', body: buildPack(4 * shape.NV) },
+      { name: 'run', body: buildRun() },
+    ],
+    sharedMaxPages === undefined ? {} : { sharedMaxPages },
+  );
 }

@@ -5,13 +5,13 @@
  *   Sgemm.run(M, N, K, A, aOff, sAm, sAk, B, bOff, sBk, sBn, C, cOff)
  *     C[cOff + i·N + j] = Σ_k A[aOff + i·sAm + k·sAk] · B[bOff + k·sBk + j·sBn]
  *
- * The structure is the Goto/BLIS one (as in the JS kernel, matmul.ts), all of it in wasm but the loops over
- * blocks:
+ * The structure is the Goto/BLIS one (as in the JS kernel, matmul.ts), all of it in wasm:
  *   copy A and B as they are into wasm memory (two memcpy's, TypedArray.set)
- *   for jc (NC columns):  for pc (≤ KC of K):  packB: B[pc.., jc..] into NR-wide panels
+ *   run (kernel.ts):  for jc (NC columns):  for pc (≤ KC of K):  packB: B[pc.., jc..] into NR-wide panels
  *     for ic (MC rows):  packA: A[ic.., pc..] into MR-tall panels
  *       gemm: every NR panel × MR panel through the micro-kernel, storing (first K block) or adding into C
  *   copy C out (one memcpy)
+ * threads.ts runs the same `run` on parts of C from several threads (same sums, bit for bit).
  * Packing reads the operands through their strides, so the four transpose variants (A·B, Aᵀ·B, A·Bᵀ, Aᵀ·Bᵀ)
  * share one micro-kernel; packing is a few percent of the time at the MLP's sizes.
  *
@@ -37,22 +37,24 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
   Memory: new (desc: { initial: number }) => WasmMemory;
 }
-type GemmFn = (mc: number, nc: number, kc: number, pa: number, pb: number, pc: number, ldc: number, first: number) => void;
-type PackFn = (dst: number, src: number, n: number, kc: number, sW: number, sK: number) => void;
+/** kernel.ts's `run`: the block loops over C[m0..m1, n0..n1) (pointers and strides in bytes). */
+export type RunFn = (
+  m0: number, m1: number, n0: number, n1: number, K: number, kcMax: number, MC: number, NC: number,
+  ra: number, sAm: number, sAk: number, rb: number, sBk: number, sBn: number,
+  pc: number, ldc: number, pa: number, pb: number, sp: number,
+) => void;
 interface Instance {
   readonly memory: WasmMemory;
   /** A view of the whole memory (replaced when the memory grows: growing detaches the old buffer). */
   heap: Float32Array;
-  readonly gemm: GemmFn;
-  readonly packA: PackFn;
-  readonly packB: PackFn;
+  readonly run: RunFn;
 }
 
-const PAGE = 65536;
+export const PAGE = 65536;
 /** Memory kept between calls at most; a product needing more gets a temporary memory. */
 export const RETAIN_BYTES = 64 << 20;
 /** The kernel's address arithmetic is signed 32-bit in places: stay below 2 GiB. */
-const MAX_BYTES = 2 ** 31 - PAGE;
+export const MAX_BYTES = 2 ** 31 - PAGE;
 
 /** A micro-kernel shape with its blocking. */
 export interface SgemmConfig extends KernelShape {
@@ -96,13 +98,7 @@ export class Sgemm {
   private instantiate(pages: number): Instance {
     const memory = new this.api.Memory({ initial: pages });
     const { exports } = new this.api.Instance(this.module, { env: { memory } });
-    return {
-      memory,
-      heap: new Float32Array(memory.buffer),
-      gemm: exports['gemm'] as GemmFn,
-      packA: exports['packA'] as PackFn,
-      packB: exports['packB'] as PackFn,
-    };
+    return { memory, heap: new Float32Array(memory.buffer), run: exports['run'] as RunFn };
   }
 
   /**
@@ -115,54 +111,66 @@ export class Sgemm {
     B: Float32Array, bOff: number, sBk: number, sBn: number,
     C: Float32Array, cOff: number,
   ): boolean {
-    const { MR, NR } = this;
-    const { MC, KC, NC } = this.cfg;
-    const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
-    // K is split into equal blocks of at most KC (784 → 4 × 196 rather than 3 × 256 + 16)
-    const kcMax = Math.ceil(K / Math.ceil(K / KC));
-    const ncMax = Math.min(roundUp(N, NR), NC);
-    const mcMax = Math.min(roundUp(M, MR), MC);
-    // elements spanned by each operand from its offset (M·K and K·N for the usual layouts)
-    const aLen = (M - 1) * sAm + (K - 1) * sAk + 1;
-    const bLen = (K - 1) * sBk + (N - 1) * sBn + 1;
-    // memory layout (bytes): scratch | packed B (kcMax × ncMax) | packed A (mcMax × kcMax) | C (M × N) | A | B
-    const pb = SCRATCH_BYTES;
-    const pa = pb + kcMax * ncMax * 4;
-    const pc = pa + mcMax * kcMax * 4;
-    const ra = pc + M * N * 4;
-    const rb = ra + aLen * 4;
-    const bytes = rb + bLen * 4;
-
+    const L = sgemmLayout(this.cfg, M, N, K, sAm, sAk, sBk, sBn, 1);
     let w = this.wasm;
-    if (bytes > MAX_BYTES) return false;
+    if (L.bytes > MAX_BYTES) return false;
     try {
-      if (bytes > RETAIN_BYTES) w = this.instantiate(Math.ceil(bytes / PAGE));
-      else if (bytes > w.heap.byteLength) {
-        w.memory.grow(Math.ceil((bytes - w.heap.byteLength) / PAGE));
+      if (L.bytes > RETAIN_BYTES) w = this.instantiate(Math.ceil(L.bytes / PAGE));
+      else if (L.bytes > w.heap.byteLength) {
+        w.memory.grow(Math.ceil((L.bytes - w.heap.byteLength) / PAGE));
         w.heap = new Float32Array(w.memory.buffer);
       }
     } catch {
       return false; // memory not available (RangeError)
     }
-    const { heap, gemm, packA, packB } = w;
-
-    heap.set(A.subarray(aOff, aOff + aLen), ra >> 2);
-    heap.set(B.subarray(bOff, bOff + bLen), rb >> 2);
-    for (let jc = 0; jc < N; jc += NC) {
-      const nc = Math.min(NC, N - jc);
-      for (let k0 = 0; k0 < K; k0 += kcMax) {
-        const kc = Math.min(kcMax, K - k0);
-        packB(pb, rb + (k0 * sBk + jc * sBn) * 4, nc, kc, sBn * 4, sBk * 4);
-        for (let ic = 0; ic < M; ic += MC) {
-          const mc = Math.min(MC, M - ic);
-          packA(pa, ra + (ic * sAm + k0 * sAk) * 4, mc, kc, sAm * 4, sAk * 4);
-          gemm(mc, nc, kc, pa, pb, pc + (ic * N + jc) * 4, N * 4, k0 === 0 ? 1 : 0);
-        }
-      }
-    }
-    C.set(heap.subarray(pc >> 2, (pc >> 2) + M * N), cOff);
+    const { heap } = w;
+    heap.set(A.subarray(aOff, aOff + L.aLen), L.ra >> 2);
+    heap.set(B.subarray(bOff, bOff + L.bLen), L.rb >> 2);
+    const { MC, NC } = this.cfg;
+    w.run(0, M, 0, N, K, L.kcMax, MC, NC, L.ra, sAm * 4, sAk * 4, L.rb, sBk * 4, sBn * 4, L.pc, N * 4, L.pa, L.pb, 0);
+    C.set(heap.subarray(L.pc >> 2, (L.pc >> 2) + M * N), cOff);
     return true;
   }
+}
+
+/** Where a product's parts go in wasm memory (byte addresses), for `threads` participants. */
+export interface SgemmLayout {
+  /** K per block: K split into equal blocks of at most KC (784 → 4 × 196 rather than 3 × 256 + 16). */
+  kcMax: number;
+  /** Elements of A and B spanned from their offsets (M·K and K·N for the usual layouts). */
+  aLen: number;
+  bLen: number;
+  /** Participant t's scratch | packed B | packed A area starts at t·area; scratch at +0, packed B at pb, packed A at pa. */
+  area: number;
+  pb: number;
+  pa: number;
+  /** C (M × N, row-major), then A, then B as they are. */
+  pc: number;
+  ra: number;
+  rb: number;
+  /** Total bytes. */
+  bytes: number;
+}
+
+/**
+ * The memory layout: `threads` areas of scratch | packed B (kcMax × ncMax) | packed A (mcMax × kcMax), then
+ * C (M × N), A, B. Packed sizes are for the whole product, an upper bound for any part of it.
+ */
+export function sgemmLayout(cfg: SgemmConfig, M: number, N: number, K: number, sAm: number, sAk: number, sBk: number, sBn: number, threads: number): SgemmLayout {
+  const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
+  const NR = 4 * cfg.NV;
+  const kcMax = Math.ceil(K / Math.ceil(K / cfg.KC));
+  const ncMax = Math.min(roundUp(N, NR), cfg.NC);
+  const mcMax = Math.min(roundUp(M, cfg.MR), cfg.MC);
+  const aLen = (M - 1) * sAm + (K - 1) * sAk + 1;
+  const bLen = (K - 1) * sBk + (N - 1) * sBn + 1;
+  const pb = SCRATCH_BYTES;
+  const pa = pb + kcMax * ncMax * 4;
+  const area = roundUp(pa + mcMax * kcMax * 4, 64); // (a cache line apart)
+  const pc = threads * area;
+  const ra = pc + M * N * 4;
+  const rb = ra + aLen * 4;
+  return { kcMax, aLen, bLen, area, pb, pa, pc, ra, rb, bytes: rb + bLen * 4 };
 }
 
 /** A kernel for `cfg`, or undefined where WebAssembly (or its SIMD) is unavailable. */
