@@ -77,8 +77,13 @@ export interface Impl<P> {
   sync: (p: P) => void;
   /** free p (no-op for garbage-collected implementations) */
   free: (p: P) => void;
-  /** a function that runs one [m,k]x[k,n] matmul to completion */
-  matmul: (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => { run: () => void; close: () => void };
+  /** a function that runs one [m,k]x[k,n] matmul to completion, in `mode` (one of matmulModes, if any) */
+  matmul: (a: Float32Array, b: Float32Array, m: number, k: number, n: number, mode?: string) => { run: () => void; close: () => void };
+  /**
+   * matmul configurations timed side by side, round by round (xs: '1 thread' and 'N threads'); the first is
+   * the one reported as `gflops` and compared with the other implementations. Absent: one configuration.
+   */
+  matmulModes?: string[];
 }
 
 /** The version of a peer as pinned in this package's package.json (exact versions), or the workspace package's own. */

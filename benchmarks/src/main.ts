@@ -108,9 +108,17 @@ export function runBench(quick: boolean, log: (s: string) => void = console.log)
     for (const [form, r] of Object.entries(t.stepsPerSec))
       log(`  ${t.impl.padEnd(12)} ${form.padEnd(26)} ${r.toFixed(1).padStart(9)} ${(1000 / r).toFixed(3).padStart(9)} ${(r / xsJit).toFixed(2).padStart(9)}x`);
   const shapes = Object.keys(xs.gflops);
-  log(`\nmatmul GFLOP/s (float32, median); "vs xs" = GFLOP/s / xs GFLOP/s`);
-  log(`  ${'implementation'.padEnd(12)} ${shapes.map((s) => `${s.padStart(14)} ${'vs xs'.padStart(6)}`).join(' ')}`);
-  for (const t of timings) log(`  ${t.impl.padEnd(12)} ${shapes.map((s) => `${t.gflops[s]!.toFixed(2).padStart(14)} ${(t.gflops[s]! / xs.gflops[s]!).toFixed(2).padStart(5)}x`).join(' ')}`);
+  // xs's matmul appears once per mode (1 thread, N threads: timed interleaved in its process); "vs xs" is
+  // against xs on 1 thread, the peers' setting
+  const xsFirst = xs.matmulModes?.[0]?.mode;
+  log(`\nmatmul GFLOP/s (float32, median); "vs xs" = GFLOP/s / xs${xsFirst ? ` (${xsFirst})` : ''} GFLOP/s`);
+  log(`  ${'implementation'.padEnd(20)} ${shapes.map((s) => `${s.padStart(14)} ${'vs xs'.padStart(6)}`).join(' ')}`);
+  const rows = timings.flatMap((t) => (t.matmulModes ?? [{ mode: '', gflops: t.gflops }]).map((m) => ({ name: m.mode ? `${t.impl} ${m.mode}` : t.impl, gflops: m.gflops })));
+  for (const r of rows) log(`  ${r.name.padEnd(20)} ${shapes.map((s) => `${r.gflops[s]!.toFixed(2).padStart(14)} ${(r.gflops[s]! / xs.gflops[s]!).toFixed(2).padStart(5)}x`).join(' ')}`);
+  for (const m of xs.matmulModes?.slice(1) ?? []) {
+    log(`  xs ${m.mode} / ${xsFirst}, per round (interleaved): ${shapes.map((s) => `${s} ${m.ratio[s]![0].toFixed(2)}x (${m.ratio[s]![1].toFixed(2)}..${m.ratio[s]![2].toFixed(2)})`).join(', ')}`);
+  }
+  for (const m of xs.matmulModes ?? []) log(`  xs ${m.mode} GFLOP/s lowest..highest round: ${shapes.map((s) => `${s} ${m.range[s]![0].toFixed(1)}..${m.range[s]![1].toFixed(1)}`).join(', ')}`);
   log(`\nversions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
   return { date: new Date().toISOString(), quick, machine: m, versions, agreement, timings };
 }

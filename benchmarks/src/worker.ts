@@ -21,8 +21,18 @@ export interface TimeResult {
   detail: string;
   /** form name -> median steps/s */
   stepsPerSec: Record<string, number>;
-  /** "m x k x n" -> median GFLOP/s */
+  /** "m x k x n" -> median GFLOP/s (of the first matmul mode, when there are several) */
   gflops: Record<string, number>;
+  /** with several matmul modes (xs: 1 thread, N threads), each one's figures, timed interleaved */
+  matmulModes?: MatmulModeResult[];
+}
+export interface MatmulModeResult {
+  mode: string;
+  /** "m x k x n" -> median GFLOP/s, and the lowest and highest round */
+  gflops: Record<string, number>;
+  range: Record<string, [number, number]>;
+  /** "m x k x n" -> this mode's GFLOP/s over the first mode's in the same round: median, lowest, highest */
+  ratio: Record<string, [number, number, number]>;
 }
 
 async function load(name: ImplName): Promise<Impl<unknown>> {
@@ -88,27 +98,38 @@ function time(impl: Impl<unknown>, quick: boolean): TimeResult {
   state.forEach((p) => impl.free(p));
   const stepsPerSec = Object.fromEntries(impl.forms.map((f, i) => [f.name, median(samples[i]!)]));
 
-  const gflops: Record<string, number> = {};
+  // matmul: the modes (if several) take turns round by round, the same number of products each
+  const modes = impl.matmulModes ?? [undefined];
+  const byMode: MatmulModeResult[] = modes.map((mode) => ({ mode: mode ?? '', gflops: {}, range: {}, ratio: {} }));
   for (const [m, k, n] of MATMUL_SHAPES) {
     if (quick && m > 256) continue;
-    const mm = impl.matmul(matrix(m, k, 1), matrix(k, n, 2), m, k, n);
-    mm.run(); // warm-up
+    const shape = `${m}x${k}x${n}`;
+    const mms = modes.map((mode) => impl.matmul(matrix(m, k, 1), matrix(k, n, 2), m, k, n, mode));
+    mms.forEach((mm) => mm.run()); // warm-up
     const t0 = performance.now();
-    mm.run();
+    mms[0]!.run();
     const once = performance.now() - t0;
     const repsMm = quick ? 1 : Math.max(1, Math.min(500, Math.round(200 / Math.max(once, 0.01))));
-    const s: number[] = [];
+    const s: number[][] = modes.map(() => []);
     for (let r = 0; r < (quick ? 2 : 7); r++) {
-      gc();
-      const t1 = performance.now();
-      for (let j = 0; j < repsMm; j++) mm.run();
-      const sec = (performance.now() - t1) / 1000;
-      s.push((2 * m * k * n * repsMm) / sec / 1e9);
+      mms.forEach((mm, i) => {
+        gc();
+        const t1 = performance.now();
+        for (let j = 0; j < repsMm; j++) mm.run();
+        const sec = (performance.now() - t1) / 1000;
+        s[i]!.push((2 * m * k * n * repsMm) / sec / 1e9);
+      });
     }
-    mm.close();
-    gflops[`${m}x${k}x${n}`] = median(s);
+    mms.forEach((mm) => mm.close());
+    byMode.forEach((b, i) => {
+      const ratios = s[i]!.map((x, r) => x / s[0]![r]!);
+      b.gflops[shape] = median(s[i]!);
+      b.range[shape] = [Math.min(...s[i]!), Math.max(...s[i]!)];
+      b.ratio[shape] = [median(ratios), Math.min(...ratios), Math.max(...ratios)];
+    });
   }
-  return { impl: impl.name, version: impl.version, detail: impl.detail, stepsPerSec, gflops };
+  const gflops = byMode[0]!.gflops;
+  return { impl: impl.name, version: impl.version, detail: impl.detail, stepsPerSec, gflops, ...(modes.length > 1 ? { matmulModes: byMode } : {}) };
 }
 
 const [name, mode] = process.argv.slice(2) as [ImplName, 'check' | 'time'];

@@ -1,7 +1,14 @@
-import { type Tensor, fromTypedArray, grad, jit, nn, numpy as np, tree, vmap } from '@xs/tensor';
+import { type Tensor, fromTypedArray, grad, jit, matmulThreads, nn, numpy as np, startMatmulThreads, tree, vmap } from '@xs/tensor';
 import { BATCH, type Data, type Impl, LR, versionOf, PARAM_SHAPES } from './common.js';
 
 type P = Tensor[];
+
+// The matmul thread pool, started (and its workers ready) before anything is timed; the seed step's products
+// are below its threshold, so only the large matmuls use it.
+const threads = await startMatmulThreads();
+const defaultThreads = matmulThreads.threads;
+/** matmul modes: one thread (the peers' setting) and, where the pool runs, all of its threads */
+const MODES = threads > 1 ? ['1 thread', `${threads} threads`] : ['1 thread'];
 
 export function xsImpl(data: Data): Impl<P> {
   const version = versionOf('@xs/tensor');
@@ -25,7 +32,7 @@ export function xsImpl(data: Data): Impl<P> {
   return {
     name: 'xs',
     version,
-    detail: 'cpu backend',
+    detail: `cpu backend, ${threads} matmul thread${threads > 1 ? 's' : ''}`,
     forms: [
       { name: 'eager grad(batched loss)', step: (p) => batched(p, x, t) },
       { name: 'jit(grad(batched loss))', step: (p) => jitBatched(p, x, t) },
@@ -35,10 +42,21 @@ export function xsImpl(data: Data): Impl<P> {
     loss: (p) => lossBatch(p, x, t).item() as number,
     sync: (p) => p.forEach((a) => a.data()),
     free: () => {},
-    matmul: (a, b, m, k, n) => {
+    matmul: (a, b, m, k, n, mode = MODES[0]) => {
       const A = fromTypedArray(a, [m, k]);
       const B = fromTypedArray(b, [k, n]);
-      return { run: () => void np.matmul(A, B).data(), close: () => {} };
+      // (matmulThreads.threads = 1 keeps products on this thread; the running pool serves any value ≥ 2)
+      const t = mode === '1 thread' ? 1 : defaultThreads;
+      return {
+        run: () => {
+          matmulThreads.threads = t;
+          void np.matmul(A, B).data();
+        },
+        close: () => {
+          matmulThreads.threads = defaultThreads;
+        },
+      };
     },
+    matmulModes: MODES,
   };
 }
