@@ -70,11 +70,14 @@ export function resultsTable(ours: Accuracies, nb: SeedResult['notebook'] = NOTE
   return out.join('\n');
 }
 
+/** How {@link timingsLine} names a timing whose key is not plain English. */
+const TIMING_LABELS: Record<string, string> = { netsInParallel: 'both nets side by side' };
+
 /** Timings as one line: `data 1.2s, mnist 10.3s, ..., total 27.4s`. */
 export function timingsLine(t: Record<string, number>): string {
   const keys = Object.keys(t).filter((k) => k !== 'total');
   if ('total' in t) keys.push('total');
-  return keys.map((k) => `${k} ${Number(t[k]).toFixed(1)}s`).join(', ');
+  return keys.map((k) => `${TIMING_LABELS[k] ?? k} ${Number(t[k]).toFixed(1)}s`).join(', ');
 }
 
 /** results.json: the SeedResult without its tensors, plus the notebook's numbers and the differences. */

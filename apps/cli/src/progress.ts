@@ -40,13 +40,23 @@ export function describeEvent(e: ProgressEvent, lastVal?: number): string {
   ].join('  ');
 }
 
-/** Draws the per-phase progress bars. */
+/** What the display keeps of a running phase. */
+interface PhaseLine {
+  last: ProgressEvent;
+  lastVal: number | undefined;
+}
+
+/**
+ * Draws the per-phase progress bars. Phases may run at the same time (the two nets train side by side in
+ * worker threads), so every running phase has its own line: on a terminal the block of lines is redrawn in
+ * place; elsewhere each line is printed once per epoch, labelled with its phase.
+ */
 export class TrainingProgress {
-  private phase: SeedPhase | undefined;
+  private readonly running = new Map<SeedPhase, PhaseLine>();
   private lastDraw = 0;
-  private lastVal: number | undefined;
+  /** Lines of the block currently on the terminal (the cursor sits at the end of its last line). */
+  private drawn = 0;
   private phaseStart: number;
-  private lineOpen = false;
 
   constructor(
     private readonly stream: TextStream,
@@ -56,7 +66,7 @@ export class TrainingProgress {
     this.phaseStart = now();
   }
 
-  /** Training starts now (the first phase's clock starts here; each later one when the previous finishes). */
+  /** Training starts now (a phase without events is timed from here, or from the previous phase's end). */
   start(): void {
     this.phaseStart = this.now();
   }
@@ -73,50 +83,67 @@ export class TrainingProgress {
   /** Handle one progress event. */
   event(e: ProgressEvent): void {
     if (this.quiet) return;
-    if (e.phase !== this.phase) {
-      this.endLine();
-      this.phase = e.phase;
-      this.lastVal = undefined;
-      this.lastDraw = 0;
-    }
-    if (e.valAccuracy !== undefined) this.lastVal = e.valAccuracy;
-    const status = describeEvent(e, this.lastVal);
+    const line = this.running.get(e.phase) ?? { last: e, lastVal: undefined };
+    line.last = e;
+    if (e.valAccuracy !== undefined) line.lastVal = e.valAccuracy;
+    this.running.set(e.phase, line);
     if (this.stream.isTTY) {
       const t = this.now();
       if (e.valAccuracy === undefined && e.step < e.steps && t - this.lastDraw < 80) return;
       this.lastDraw = t;
-      const cols = this.stream.columns && this.stream.columns > 40 ? this.stream.columns : 100;
-      const barWidth = Math.max(10, Math.min(30, cols - status.length - 16));
-      const line = `${this.label(e.phase)} ${this.bar(e.step / Math.max(e.steps, 1), barWidth)} ${status}`;
-      this.stream.write(`\r${line.slice(0, cols - 1)}\x1b[K`);
-      this.lineOpen = true;
+      this.draw();
     } else if (e.valAccuracy !== undefined) {
-      this.stream.write(`${this.label(e.phase)} ${status}\n`);
+      this.stream.write(`${this.label(e.phase)} ${describeEvent(e, line.lastVal)}\n`);
     }
   }
 
-  /** A phase finished (its checkpoint is written). */
+  /** Redraw the block of running phases in place. */
+  private draw(): void {
+    const cols = this.stream.columns && this.stream.columns > 40 ? this.stream.columns : 100;
+    const lines = [...this.running].map(([phase, { last, lastVal }]) => {
+      const status = describeEvent(last, lastVal);
+      const barWidth = Math.max(10, Math.min(30, cols - status.length - 16));
+      return `${this.label(phase)} ${this.bar(last.step / Math.max(last.steps, 1), barWidth)} ${status}`.slice(0, cols - 1);
+    });
+    const up = this.drawn > 1 ? `\x1b[${this.drawn - 1}A` : '';
+    this.stream.write(`${up}\r${lines.map((l) => `${l}\x1b[K`).join('\n')}`);
+    this.drawn = lines.length;
+  }
+
+  /** A phase finished (its checkpoint is written): its line becomes a "done" line; the others go on below it. */
   phaseDone(phase: SeedPhase, note = ''): void {
     if (this.quiet) return;
-    this.endLine();
-    const secs = (this.now() - this.phaseStart) / 1000;
+    const line = this.running.get(phase);
+    // The library's own clock for the phase (steps / rate) when it reported; else since the last phase ended.
+    const secs = line && line.last.stepsPerSecond > 0 ? line.last.step / line.last.stepsPerSecond : (this.now() - this.phaseStart) / 1000;
+    this.running.delete(phase);
+    this.clear();
     this.stream.write(`${this.label(phase)} done in ${secs.toFixed(1)}s${note ? `; ${note}` : ''}\n`);
-    this.phase = undefined;
+    if (this.stream.isTTY && this.running.size > 0) this.draw();
     this.phaseStart = this.now();
   }
 
-  /** Print a line of information (between bars). */
+  /** Print a line of information (above the bars). */
   note(msg: string): void {
     if (this.quiet) return;
-    this.endLine();
+    this.clear();
     this.stream.write(`${msg}\n`);
+    if (this.stream.isTTY && this.running.size > 0) this.draw();
   }
 
-  /** End the current bar's line (on a terminal). */
+  /** Erase the block of bars (on a terminal), leaving the cursor at the start of its first line. */
+  private clear(): void {
+    if (this.drawn === 0) return;
+    const up = this.drawn > 1 ? `\x1b[${this.drawn - 1}A` : '';
+    this.stream.write(`${up}\r\x1b[J`);
+    this.drawn = 0;
+  }
+
+  /** End the bars' block (on a terminal) so that what follows starts on a fresh line. */
   endLine(): void {
-    if (this.lineOpen) {
+    if (this.drawn > 0) {
       this.stream.write('\n');
-      this.lineOpen = false;
+      this.drawn = 0;
     }
   }
 }
@@ -127,48 +154,48 @@ export class TrainingProgress {
  */
 export class EpochTracker {
   readonly records: EpochRecord[] = [];
-  private phase: SeedPhase | undefined;
-  private lastStep = 0;
-  private lossSum = 0;
-  private lossSteps = 0;
-  private epochStart: number;
+  /** Per phase (phases may interleave): loss accumulated since the last epoch end, and when that epoch began. */
+  private readonly phases = new Map<SeedPhase, { lastStep: number; lossSum: number; lossSteps: number; epochStart: number }>();
+  private startedAt: number;
 
   constructor(private readonly now: () => number = () => Date.now()) {
-    this.epochStart = now();
+    this.startedAt = now();
   }
 
   /** Restart timing (e.g. when the run starts after data loading). */
   reset(): void {
-    this.epochStart = this.now();
+    this.startedAt = this.now();
+    for (const p of this.phases.values()) p.epochStart = this.startedAt;
   }
 
   /** Feed an event; returns the finished epoch's record when the event ends an epoch. */
   event(e: ProgressEvent): EpochRecord | undefined {
-    if (e.phase !== this.phase) {
-      this.phase = e.phase;
-      this.lastStep = 0;
-      this.lossSum = 0;
-      this.lossSteps = 0;
+    let p = this.phases.get(e.phase);
+    if (!p || e.step < p.lastStep) {
+      // A new phase (or the same one run again): its first epoch began when the previous phase ended or at the start.
+      p = { lastStep: 0, lossSum: 0, lossSteps: 0, epochStart: this.startedAt };
+      this.phases.set(e.phase, p);
     }
-    const n = Math.max(e.step - this.lastStep, 0);
+    const n = Math.max(e.step - p.lastStep, 0);
     if (n > 0 && Number.isFinite(e.loss)) {
-      this.lossSum += e.loss * n;
-      this.lossSteps += n;
+      p.lossSum += e.loss * n;
+      p.lossSteps += n;
     }
-    this.lastStep = e.step;
+    p.lastStep = e.step;
     if (e.valAccuracy === undefined) return undefined;
     const t = this.now();
     const rec: EpochRecord = {
       phase: e.phase,
       epoch: e.epoch,
-      trainLoss: this.lossSteps > 0 ? this.lossSum / this.lossSteps : e.loss,
+      trainLoss: p.lossSteps > 0 ? p.lossSum / p.lossSteps : e.loss,
       valAccuracy: e.valAccuracy,
-      seconds: (t - this.epochStart) / 1000,
+      seconds: (t - p.epochStart) / 1000,
     };
     this.records.push(rec);
-    this.lossSum = 0;
-    this.lossSteps = 0;
-    this.epochStart = t;
+    p.lossSum = 0;
+    p.lossSteps = 0;
+    p.epochStart = t;
+    if (e.step >= e.steps) this.startedAt = t; // the next phase to start is timed from here
     return rec;
   }
 }

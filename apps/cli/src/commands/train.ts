@@ -216,6 +216,8 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
   const tracker = new EpochTracker();
   const t0 = performance.now();
   let phaseStart = t0;
+  // The last event of each phase: its steps / rate is the phase's own time, also when phases run side by side.
+  const lastEvent = new Map<SeedPhase, ProgressEvent>();
   progress.start();
   const dir = runDir;
   const writeCurves = (): void => {
@@ -225,6 +227,7 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
     writeFileAtomic(join(dir, FILES.metrics), metricsCsv(shown), { durable: false });
   };
   const onProgress = (e: ProgressEvent): void => {
+    lastEvent.set(e.phase, e);
     progress.event(e);
     if (tracker.event(e)) writeCurves();
   };
@@ -234,7 +237,8 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
     const tensors = params[which];
     if (!tensors || tensors.length === 0) throw new Error(`runSeedExperiment finished phase ${phase} without ${which} parameters`);
     saveCheckpoint(dir, which, tensors, config);
-    status.phaseSeconds[phase] = (performance.now() - phaseStart) / 1000;
+    const last = lastEvent.get(phase);
+    status.phaseSeconds[phase] = last && last.stepsPerSecond > 0 ? last.step / last.stepsPerSecond : (performance.now() - phaseStart) / 1000;
     phaseStart = performance.now();
     if (!status.phasesDone.includes(phase)) status.phasesDone.push(phase);
     status.curves = [...status.curves.filter((c) => c.phase !== phase), ...tracker.records.filter((r) => r.phase === phase)];
@@ -289,7 +293,7 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
   carried += data.seconds;
   const total = (timings.total ?? (performance.now() - t0) / 1000) + carried;
   delete timings.total;
-  const order = ['data', 'mnist', 'fashion', 'shuffle', 'stitch', 'evaluation'];
+  const order = ['data', 'mnist', 'fashion', 'netsInParallel', 'shuffle', 'stitch', 'evaluation'];
   const keys = [...order.filter((k) => k in timings), ...Object.keys(timings).filter((k) => !order.includes(k))];
   const ordered: Record<string, number> = Object.fromEntries(keys.map((k) => [k, timings[k]!]));
   ordered.total = total;

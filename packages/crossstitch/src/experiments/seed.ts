@@ -4,16 +4,15 @@
  * two zero `alpha` blocks, train only `alpha` on 2000 shuffled examples of the combined training sets, and
  * test every net on both test sets.
  */
-import { type JittedFunction, type Tensor, jit, random, tree, valueAndGrad, vmap } from '@xs/tensor';
+import { type JittedFunction, type Tensor, jit, tree, valueAndGrad, vmap } from '@xs/tensor';
 import { type Split, loadDataset, makeSplit } from '../datasets/load.js';
-import { notebookBatchStarts, permutationFromKey, sliceSplit, splitToTensors } from '../datasets/batching.js';
-import { confusionMatrix, perClassAccuracy, predictedClasses } from '../metrics.js';
-import { type MlpParams, initMlp, nllOne, predict } from '../models/mlp.js';
+import { permutationFromKey } from '../datasets/batching.js';
+import { confusionMatrix, perClassAccuracy } from '../metrics.js';
+import { type MlpParams, initMlp, nllOne } from '../models/mlp.js';
 import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
-import type { EpochRecord, ProgressEvent, RunOptions, SeedConfig, SeedData, SeedPhase, SeedResult, TestMetrics } from './types.js';
-
-/** Number of classes of both datasets (their labels 0..9 share the 10 outputs, as in the notebook). */
-const CLASSES = 10;
+import { CLASSES, type PhaseOutcome, type PhaseSpec, accuracyPercent, classify, now, seedKeys, trainPhase, validator } from './phase.js';
+import { type NetPhase, type NetWorker, startNetWorker, trainNetsInParallel } from './parallel.js';
+import type { EpochRecord, RunOptions, SeedConfig, SeedData, SeedPhase, SeedResult, TestMetrics } from './types.js';
 
 /** The test accuracies (percent) the seed notebook reports. */
 export const NOTEBOOK_RESULTS: SeedResult['notebook'] = Object.freeze({
@@ -134,19 +133,6 @@ export function makeStitchStep(lr: number): JittedFunction {
   });
 }
 
-const predictJit = jit(predict);
-
-/** Predicted classes of `params` on a split (one compiled forward pass over all of it). */
-function classify(params: MlpParams, split: Split): Int32Array {
-  return predictedClasses(predictJit(params, splitToTensors(split).x) as Tensor);
-}
-
-function accuracyPercent(pred: Int32Array, labels: Int32Array): number {
-  let hits = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) hits++;
-  return pred.length === 0 ? NaN : (100 * hits) / pred.length;
-}
-
 function testMetrics(pred: Int32Array, labels: Int32Array): TestMetrics {
   return {
     accuracy: accuracyPercent(pred, labels),
@@ -160,9 +146,6 @@ function abortError(signal: AbortSignal): Error {
   e.name = 'AbortError';
   return e;
 }
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const now = (): number => performance.now() / 1000;
 
 /** Shapes of one net's params, for checking resumed ones. */
 function checkNet(params: unknown, sizes: readonly number[], what: string): MlpParams {
@@ -214,15 +197,6 @@ export function takeShuffled(splits: readonly Split[], perm: Int32Array, count: 
     labels[i] = s.labels[r]!;
   }
   return makeSplit(images, labels, f);
-}
-
-interface PhaseSpec<P> {
-  phase: SeedPhase;
-  train: Split;
-  limit: number;
-  init: P;
-  step: (p: P, x: Tensor, t: Tensor) => [P, Tensor];
-  validate: (p: P) => number;
 }
 
 /**
@@ -283,97 +257,76 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   checkAborted();
 
   // Keys: one per random thing, all from the root seed.
-  const [kMnist, kFashion, kShuffle] = random.splitKeys(random.key(cfg.seed), 3);
+  const keys = seedKeys(cfg.seed);
   const curves: EpochRecord[] = [];
   const stepsPerSecond: Partial<Record<SeedPhase, number>> = {};
+  const record = <P>(phase: SeedPhase, o: PhaseOutcome<P>): P => {
+    curves.push(...o.curves);
+    timings[phase] = o.seconds;
+    if (o.steps > 0) stepsPerSecond[phase] = o.steps / o.seconds;
+    return o.params;
+  };
+  const runPhase = async <P>(spec: Omit<PhaseSpec<P>, 'cfg' | 'onProgress' | 'progressEvery' | 'checkAborted'>): Promise<P> =>
+    record(spec.phase, await trainPhase({ ...spec, cfg, onProgress, progressEvery, checkAborted }));
+  const netSpec = (phase: NetPhase): Omit<PhaseSpec<MlpParams>, 'cfg' | 'onProgress' | 'progressEvery' | 'checkAborted'> => ({
+    phase,
+    train: data[phase].train,
+    limit: cfg.trainExamples[phase],
+    init: initMlp(keys[phase], sizes),
+    step: makeTrainStep(cfg.lr) as PhaseSpec<MlpParams>['step'],
+    validate: validator(data[phase].train, cfg.validation[phase]),
+  });
 
-  const runPhase = async <P>(spec: PhaseSpec<P>): Promise<P> => {
-    const { phase } = spec;
-    const epochs = cfg.epochs[phase];
-    const perEpoch = cfg.batchesPerEpoch[phase];
-    const steps = epochs * perEpoch;
-    const starts = notebookBatchStarts({ batchSize: cfg.batchSize, batchesPerEpoch: perEpoch, limit: spec.limit, epochs });
-    const train = sliceSplit(spec.train, 0, spec.limit);
-    let params = spec.init;
-    const tPhase = now();
-    let step = 0;
-    let sinceLoss = 0;
-    let sinceCount = 0;
-    for (let e = 0; e < epochs; e++) {
-      const tEpoch = now();
-      let epochLoss = 0;
-      for (const start of starts[e]!) {
-        await yieldToEventLoop();
-        checkAborted();
-        const { x, y } = splitToTensors(sliceSplit(train, start, start + cfg.batchSize), { oneHot: CLASSES });
-        const [next, loss] = spec.step(params, x, y);
-        params = next;
-        const l = loss.item() as number;
-        epochLoss += l;
-        sinceLoss += l;
-        sinceCount++;
-        step++;
-        const epochEnd = step % perEpoch === 0;
-        if (!epochEnd && step % progressEvery === 0 && onProgress) {
-          onProgress(progressEvent(phase, e, epochs, step, steps, sinceLoss / sinceCount, now() - tPhase));
-          sinceLoss = sinceCount = 0;
-        }
-      }
-      const valAccuracy = spec.validate(params);
-      const seconds = now() - tEpoch;
-      curves.push({ phase, epoch: e + 1, trainLoss: perEpoch ? epochLoss / perEpoch : NaN, valAccuracy, seconds });
-      if (onProgress) onProgress({ ...progressEvent(phase, e, epochs, step, steps, sinceCount ? sinceLoss / sinceCount : NaN, now() - tPhase), valAccuracy });
-      sinceLoss = sinceCount = 0;
+  if (trainNetsInParallel(cfg, options.parallel ?? 'auto', !done.mnist && !done.fashion)) {
+    // Phases 1 and 2 side by side, one worker thread each; checkpoints in the order they finish.
+    const tNets = now();
+    const examples = (p: NetPhase): number => Math.max(cfg.trainExamples[p], cfg.validation[p][1]);
+    const workers: [NetPhase, NetWorker][] = (['mnist', 'fashion'] as const).map((p) => [p, startNetWorker(p, cfg, data[p].train, examples(p), progressEvery, onProgress)]);
+    const outcomes: Partial<Record<NetPhase, PhaseOutcome<MlpParams>>> = {};
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortError(signal!));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => {}); // only the race below reads it
+    try {
+      const finish = async ([phase, w]: [NetPhase, NetWorker]): Promise<void> => {
+        outcomes[phase] = await w.outcome;
+        done[phase] = outcomes[phase].params;
+        await onPhaseDone?.(phase, { ...done });
+      };
+      await Promise.race([Promise.all(workers.map(finish)), aborted]);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      await Promise.all(workers.map(([, w]) => w.stop()));
     }
-    const seconds = now() - tPhase;
-    timings[phase] = seconds;
-    if (steps > 0) stepsPerSecond[phase] = steps / seconds;
-    return params;
-  };
-
-  const valSplit = (d: SeedData, range: [number, number]): Split => sliceSplit(d.train, range[0], range[1]);
-  const validator = (d: SeedData, range: [number, number]) => {
-    const split = valSplit(d, range);
-    return (p: MlpParams) => accuracyPercent(classify(p, split), split.labels);
-  };
-
-  // Phase 1: MNIST net.
-  if (!done.mnist) {
-    done.mnist = await runPhase<MlpParams>({
-      phase: 'mnist',
-      train: data.mnist.train,
-      limit: cfg.trainExamples.mnist,
-      init: initMlp(kMnist!, sizes),
-      step: makeTrainStep(cfg.lr) as PhaseSpec<MlpParams>['step'],
-      validate: validator(data.mnist, cfg.validation.mnist),
-    });
-    await onPhaseDone?.('mnist', { ...done });
+    for (const p of ['mnist', 'fashion'] as const) record(p, outcomes[p]!);
+    timings.netsInParallel = now() - tNets;
+  } else {
+    // Phase 1: MNIST net.
+    if (!done.mnist) {
+      done.mnist = await runPhase(netSpec('mnist'));
+      await onPhaseDone?.('mnist', { ...done });
+    }
+    // Phase 2: Fashion-MNIST net.
+    if (!done.fashion) {
+      checkAborted();
+      done.fashion = await runPhase(netSpec('fashion'));
+      await onPhaseDone?.('fashion', { ...done });
+    }
   }
-  // Phase 2: Fashion-MNIST net.
-  if (!done.fashion) {
-    checkAborted();
-    done.fashion = await runPhase<MlpParams>({
-      phase: 'fashion',
-      train: data.fashion.train,
-      limit: cfg.trainExamples.fashion,
-      init: initMlp(kFashion!, sizes),
-      step: makeTrainStep(cfg.lr) as PhaseSpec<MlpParams>['step'],
-      validate: validator(data.fashion, cfg.validation.fashion),
-    });
-    await onPhaseDone?.('fashion', { ...done });
-  }
-  const pMnist = done.mnist;
-  const pFashion = done.fashion;
+  const pMnist = done.mnist!;
+  const pFashion = done.fashion!;
   // Phase 3: stitch, training only alpha on the first samples of the shuffled combined training sets.
   if (!done.alpha) {
     checkAborted();
     const tShuffle = now();
     const combined = [data.mnist.train, data.fashion.train];
-    const perm = permutationFromKey(kShuffle!, data.mnist.train.count + data.fashion.train.count);
+    const perm = permutationFromKey(keys.shuffle, data.mnist.train.count + data.fashion.train.count);
     const stitchTrain = takeShuffled(combined, perm, cfg.stitchSamples);
     timings.shuffle = now() - tShuffle;
     const stitchStep = makeStitchStep(cfg.lr);
-    const validateFashion = validator(data.fashion, cfg.validation.stitch);
+    const validateFashion = validator(data.fashion.train, cfg.validation.stitch);
     done.alpha = await runPhase<AlphaParams>({
       phase: 'stitch',
       train: stitchTrain,
@@ -433,9 +386,6 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
 /** Test images per dataset kept in `SeedResult.samples` (the first ones of each test set). */
 const SAMPLES_PER_DATASET = 4;
 
-function progressEvent(phase: SeedPhase, e: number, epochs: number, step: number, steps: number, loss: number, seconds: number): ProgressEvent {
-  return { phase, epoch: e + 1, epochs, step, steps, loss, stepsPerSecond: seconds > 0 ? step / seconds : 0 };
-}
 
 /** Every slice the config asks for must exist in the data, checked before any training. */
 function checkData(data: { mnist: SeedData; fashion: SeedData }, cfg: SeedConfig): void {

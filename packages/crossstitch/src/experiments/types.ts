@@ -189,4 +189,11 @@ export interface RunOptions {
   };
   /** Emit a progress event every this many steps (default 25), besides one at the end of every epoch. */
   progressEvery?: number;
+  /**
+   * Train the MNIST and Fashion-MNIST nets at the same time, each in a worker thread (the results are
+   * bit-identical to training them one after the other). `'auto'` (the default): when both need training,
+   * the backend is the CPU, the machine has two or more cores and each phase has at least 200 steps;
+   * the environment variable `XS_PARALLEL=0` turns `'auto'` off.
+   */
+  parallel?: boolean | 'auto';
 }

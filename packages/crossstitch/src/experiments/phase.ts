@@ -1,0 +1,113 @@
+/**
+ * One training phase of the seed experiment (the notebook's loop: epochs of batches in the notebook's order,
+ * a step per batch, validation after each epoch), shared by the in-process run and the worker threads that
+ * train the two nets side by side.
+ */
+import { type Tensor, jit, random } from '@xs/tensor';
+import { type Split } from '../datasets/load.js';
+import { notebookBatchStarts, sliceSplit, splitToTensors } from '../datasets/batching.js';
+import { predictedClasses } from '../metrics.js';
+import { type MlpParams, predict } from '../models/mlp.js';
+import type { EpochRecord, ProgressEvent, SeedConfig, SeedPhase } from './types.js';
+
+/** Number of classes of both datasets (their labels 0..9 share the 10 outputs, as in the notebook). */
+export const CLASSES = 10;
+
+export const now = (): number => performance.now() / 1000;
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The keys of the MNIST net, the Fashion-MNIST net and the stitch shuffle: all from the root seed. */
+export function seedKeys(seed: number): { mnist: Tensor; fashion: Tensor; shuffle: Tensor } {
+  const [mnist, fashion, shuffle] = random.splitKeys(random.key(seed), 3);
+  return { mnist: mnist!, fashion: fashion!, shuffle: shuffle! };
+}
+
+const predictJit = jit(predict);
+
+/** Predicted classes of `params` on a split (one compiled forward pass over all of it). */
+export function classify(params: MlpParams, split: Split): Int32Array {
+  return predictedClasses(predictJit(params, splitToTensors(split).x) as Tensor);
+}
+
+/** Percentage of `pred` equal to `labels` (NaN when empty). */
+export function accuracyPercent(pred: Int32Array, labels: Int32Array): number {
+  let hits = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) hits++;
+  return pred.length === 0 ? NaN : (100 * hits) / pred.length;
+}
+
+/** Validation accuracy of a net on examples [range[0], range[1]) of `train`. */
+export function validator(train: Split, range: readonly [number, number]): (p: MlpParams) => number {
+  const split = sliceSplit(train, range[0], range[1]);
+  return (p) => accuracyPercent(classify(p, split), split.labels);
+}
+
+export function progressEvent(phase: SeedPhase, e: number, epochs: number, step: number, steps: number, loss: number, seconds: number): ProgressEvent {
+  return { phase, epoch: e + 1, epochs, step, steps, loss, stepsPerSecond: seconds > 0 ? step / seconds : 0 };
+}
+
+/** What {@link trainPhase} runs. */
+export interface PhaseSpec<P> {
+  phase: SeedPhase;
+  cfg: SeedConfig;
+  train: Split;
+  limit: number;
+  init: P;
+  step: (p: P, x: Tensor, t: Tensor) => [P, Tensor];
+  validate: (p: P) => number;
+  onProgress?: ((e: ProgressEvent) => void) | undefined;
+  progressEvery: number;
+  /** Throws (an AbortError) when the run was stopped; called before every step. */
+  checkAborted: () => void;
+}
+
+/** What a phase produced. */
+export interface PhaseOutcome<P> {
+  params: P;
+  curves: EpochRecord[];
+  seconds: number;
+  steps: number;
+}
+
+/** Train one phase: the notebook's batch order, one step per batch, a validation after each epoch. */
+export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>> {
+  const { phase, cfg, onProgress, progressEvery } = spec;
+  const epochs = cfg.epochs[phase];
+  const perEpoch = cfg.batchesPerEpoch[phase];
+  const steps = epochs * perEpoch;
+  const starts = notebookBatchStarts({ batchSize: cfg.batchSize, batchesPerEpoch: perEpoch, limit: spec.limit, epochs });
+  const train = sliceSplit(spec.train, 0, spec.limit);
+  const curves: EpochRecord[] = [];
+  let params = spec.init;
+  const tPhase = now();
+  let step = 0;
+  let sinceLoss = 0;
+  let sinceCount = 0;
+  for (let e = 0; e < epochs; e++) {
+    const tEpoch = now();
+    let epochLoss = 0;
+    for (const start of starts[e]!) {
+      await yieldToEventLoop(); // lets Ctrl-C (and a worker's messages) through
+      spec.checkAborted();
+      const { x, y } = splitToTensors(sliceSplit(train, start, start + cfg.batchSize), { oneHot: CLASSES });
+      const [next, loss] = spec.step(params, x, y);
+      params = next;
+      const l = loss.item() as number;
+      epochLoss += l;
+      sinceLoss += l;
+      sinceCount++;
+      step++;
+      const epochEnd = step % perEpoch === 0;
+      if (!epochEnd && step % progressEvery === 0 && onProgress) {
+        onProgress(progressEvent(phase, e, epochs, step, steps, sinceLoss / sinceCount, now() - tPhase));
+        sinceLoss = sinceCount = 0;
+      }
+    }
+    const valAccuracy = spec.validate(params);
+    const seconds = now() - tEpoch;
+    curves.push({ phase, epoch: e + 1, trainLoss: perEpoch ? epochLoss / perEpoch : NaN, valAccuracy, seconds });
+    if (onProgress) onProgress({ ...progressEvent(phase, e, epochs, step, steps, sinceCount ? sinceLoss / sinceCount : NaN, now() - tPhase), valAccuracy });
+    sinceLoss = sinceCount = 0;
+  }
+  return { params, curves, seconds: now() - tPhase, steps };
+}

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Tensor } from '@xs/tensor';
+import { type ProgressEvent, type SeedPhase, type SeedResult, resolveSeedConfig, runSeedExperiment } from '../src/index.js';
+import { startNetWorker, trainNetsInParallel } from '../src/experiments/parallel.js';
+import { TINY_CONFIG, tinySeedData } from './seed-data.js';
+
+const data = tinySeedData();
+
+/** Everything but wall-clock fields, tensors as arrays. */
+function comparable(r: SeedResult) {
+  const { timings: _t, stepsPerSecond: _s, params, curves, ...rest } = r;
+  const plain = (p: [Tensor, Tensor][]) => p.map((l) => l.map((t) => Array.from(t.data())));
+  return { ...rest, curves: curves.map(({ seconds: _sec, ...c }) => c), params: { mnist: plain(params.mnist), fashion: plain(params.fashion), alpha: plain(params.alpha) } };
+}
+
+describe('training the two nets in worker threads', () => {
+  const savedEnv = process.env.XS_PARALLEL;
+  afterEach(() => {
+    if (savedEnv === undefined) delete process.env.XS_PARALLEL;
+    else process.env.XS_PARALLEL = savedEnv;
+  });
+
+  it('gives bit-identical results to training them one after the other, with progress and checkpoints of both', async () => {
+    const events: ProgressEvent[] = [];
+    const done: SeedPhase[] = [];
+    const parallel = await runSeedExperiment(TINY_CONFIG, {
+      data,
+      parallel: true,
+      progressEvery: 5,
+      onProgress: (e) => events.push(e),
+      onPhaseDone: (phase, params) => {
+        done.push(phase);
+        expect(params[phase === 'stitch' ? 'alpha' : phase]).toBeDefined();
+      },
+    });
+    const sequential = await runSeedExperiment(TINY_CONFIG, { data, parallel: false });
+    expect(comparable(parallel)).toEqual(comparable(sequential));
+    expect(parallel.timings.netsInParallel).toBeGreaterThan(0);
+    expect(sequential.timings.netsInParallel).toBeUndefined();
+    expect([...done.slice(0, 2)].sort()).toEqual(['fashion', 'mnist']);
+    expect(done[2]).toBe('stitch');
+    for (const phase of ['mnist', 'fashion'] as const) {
+      const mine = events.filter((e) => e.phase === phase);
+      expect(mine.at(-1)).toMatchObject({ step: mine[0]!.steps, valAccuracy: expect.any(Number) });
+      expect(mine.filter((e) => e.valAccuracy !== undefined)).toHaveLength(TINY_CONFIG.epochs![phase]!);
+    }
+  }, 120_000);
+
+  it('stops both workers when aborted and rejects with an AbortError', async () => {
+    const controller = new AbortController();
+    const run = runSeedExperiment(TINY_CONFIG, {
+      data,
+      parallel: true,
+      progressEvery: 1,
+      onProgress: () => controller.abort(),
+      signal: controller.signal,
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+  }, 120_000);
+
+  it("reports a worker's failure with the net it was training and the cause", async () => {
+    const cfg = resolveSeedConfig(TINY_CONFIG);
+    // The worker gets 100 examples but is configured to train on 500: its sliceSplit throws.
+    const w = startNetWorker('mnist', cfg, data.mnist.train, 100, 5);
+    await expect(w.outcome).rejects.toThrow(/training the mnist net in a worker thread failed: .*sliceSplit/s);
+    await w.stop();
+  }, 120_000);
+
+  it("decides 'auto' from the work, the backend, the cores and XS_PARALLEL", () => {
+    const big = resolveSeedConfig({});
+    const tiny = resolveSeedConfig(TINY_CONFIG);
+    expect(trainNetsInParallel(tiny, 'auto', true)).toBe(false); // 60 and 72 steps: a worker would not pay
+    expect(trainNetsInParallel(big, 'auto', false)).toBe(false); // one net resumed: nothing to overlap
+    expect(trainNetsInParallel(tiny, true, true)).toBe(true);
+    expect(trainNetsInParallel(big, false, true)).toBe(false);
+    process.env.XS_PARALLEL = '0';
+    expect(trainNetsInParallel(big, 'auto', true)).toBe(false);
+  });
+});
