@@ -77,14 +77,14 @@ describe('browser example (headless Chromium)', () => {
     expect(bundle.inputs.some((p) => p.endsWith('gpu.js/dist/gpu-browser.js'))).toBe(true);
   });
 
-  it('trains on gpu.js WebGL and on the CPU: same losses to float32 tolerance, and the loss falls', async (ctx) => {
-    needChromium(ctx);
-    const { result: r, status, console } = await runPage(`${server!.url}?steps=${STEPS}`, [...BASE_ARGS, ...WEBGL_ARGS]);
+  /** Load the page with `args` and check a full run on gpu.js in `mode` against the cpu backend. */
+  async function expectAgreeingRun(mode: 'webgl2' | 'webgl', steps: number, args: string[]): Promise<void> {
+    const { result: r, status, console } = await runPage(`${server!.url}?steps=${steps}`, [...BASE_ARGS, ...WEBGL_ARGS, ...args]);
     const context = `page result: ${JSON.stringify({ ok: r.ok, error: r.error, probe: r.probe })}\nconsole:\n${console.join('\n')}`;
     expect(r.ok, context).toBe(true);
     expect(status).toBe('done');
     expect(r.probe?.available).toBe(true);
-    expect(['webgl2', 'webgl'], context).toContain(r.probe?.mode);
+    expect(r.probe?.mode, context).toBe(mode);
     expect(r.cpuFallbacks).toEqual([]);
     // SwiftShader renders in software, so 'auto' keeps the CPU here, as it does with Mesa llvmpipe in Node
     expect(r.probe?.renderer).toMatch(/swiftshader/i);
@@ -95,12 +95,22 @@ describe('browser example (headless Chromium)', () => {
     const cpu = r.cpu!;
     expect(gpu.backend).toBe('gpu');
     expect(cpu.backend).toBe('cpu');
-    expect(gpu.losses).toHaveLength(STEPS + 1);
-    expect(cpu.losses).toHaveLength(STEPS + 1);
+    expect(gpu.losses).toHaveLength(steps + 1);
+    expect(cpu.losses).toHaveLength(steps + 1);
     expect(r.maxRelDiffLoss).toBeLessThan(1e-4);
     expect(r.maxAbsDiffPrediction).toBeLessThan(1e-3);
     expect(gpu.losses.at(-1)!).toBeLessThan(gpu.losses[0]! / 2);
     expect(cpu.losses.at(-1)!).toBeLessThan(cpu.losses[0]! / 2);
+  }
+
+  it('trains on gpu.js WebGL2 and on the CPU: same losses to float32 tolerance, and the loss falls', async (ctx) => {
+    needChromium(ctx);
+    await expectAgreeingRun('webgl2', STEPS, []);
+  }, 120_000);
+
+  it('with WebGL2 switched off, gpu.js runs on WebGL1 and agrees as well', async (ctx) => {
+    needChromium(ctx);
+    await expectAgreeingRun('webgl', 30, ['--disable-webgl2']);
   }, 120_000);
 
   it('without WebGL the page fails loudly, naming it, instead of computing on the CPU', async (ctx) => {
