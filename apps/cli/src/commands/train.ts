@@ -21,7 +21,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'optimizer', value: 'NAME', parse: choice(['sgd', 'adam'] as const), help: '--variant paper: optimiser of every net but the notebook stitch', defaultText: 'adam' },
   { name: 'alpha-lr-scale', value: 'X', parse: positiveNumber, help: '--variant paper: alpha\u2019s learning rate is lr times this', defaultText: '10' },
   { name: 'alpha-only', help: '--variant paper: train only the cross-stitch alphas (default: all weights)' },
-  { name: 'alpha-per', value: 'NAME', parse: choice(['layer', 'unit'] as const), help: '--variant paper: run only one cross-stitch variant, one alpha per layer or per unit', defaultText: 'both' },
+  { name: 'alpha-per', value: 'NAME', parse: choice(['layer', 'unit'] as const), help: '--variant paper: run only one of the full cross-stitch variants, one alpha per layer or per unit (the diagonal-only ablation cross-stitch-diag runs either way)', defaultText: 'both' },
   { name: 'backend', value: 'NAME', parse: choice(['auto', 'cpu', 'gpu'] as const), help: 'compute backend: cpu; gpu (the gpu.js backend of @xs/tensor: needs a GL context, an error where there is none); auto (gpu when it can run here, else cpu)', defaultText: 'XS_BACKEND, else auto' },
   { name: 'seed', value: 'N', parse: intValue(0, 2 ** 32 - 1), help: 'root PRNG seed (every initialisation and shuffle derives from it)', defaultText: 'the library default' },
   { name: 'samples', value: 'N', parse: intValue(1), help: 'combined MNIST+Fashion training samples the alpha blocks are trained on', defaultText: '2000' },
@@ -317,6 +317,7 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
   writeRunStatus(dir, status);
 
   const ours = accuracies(merged.results);
+  const peakRssMB = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
   if (json) {
     printJson(ctx, {
       command: 'train',
@@ -329,12 +330,13 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
       notebook,
       difference: differences(ours, notebook),
       timings: ordered,
+      peakRssMB,
       phasesDone: status.phasesDone,
       resumedPhases,
       files: [FILES.config, FILES.status, ...Object.values(FILES.checkpoints), ...written].sort(),
     });
   } else {
-    ctx.stdout.write(`${resultsTable(ours, notebook)}\n\nTimings: ${timingsLine(ordered)}\nRun folder: ${dir}\nReport: ${join(dir, FILES.report)}\n`);
+    ctx.stdout.write(`${resultsTable(ours, notebook)}\n\nTimings: ${timingsLine(ordered)}\nPeak memory: ${peakRssMB.toFixed(0)} MB (resident set, this process and its worker threads)\nRun folder: ${dir}\nReport: ${join(dir, FILES.report)}\n`);
   }
   return EXIT.ok;
 }
