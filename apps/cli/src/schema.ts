@@ -73,6 +73,7 @@ export const TRAIN_JSON_SCHEMA: JsonSchema = {
       additionalProperties: { type: 'number', minimum: 0 },
       description: 'seconds per phase (mnist, fashion, stitch), data loading, evaluation, ..., and total',
     },
+    peakRssMB: { type: 'number', minimum: 0, description: 'peak resident memory of the process (worker threads included), MB' },
     phasesDone: phases,
     resumedPhases: phases,
     files: { type: 'array', items: { type: 'string' } },

@@ -53,6 +53,7 @@ describe('train (fake engine)', () => {
     expect(r.stdout).toMatch(/^Fashion +alone +\d+\.\d\d +85\.58 /m);
     expect(r.stdout).toMatch(/^Fashion +stitched +\d+\.\d\d +84\.34 /m);
     expect(r.stdout).toMatch(/^Timings: data [\d.]+s, .*total [\d.]+s$/m);
+    expect(r.stdout).toMatch(/^Peak memory: \d+ MB \(resident set/m);
     const dir = runDirOf(r.stdout);
     expect(dir.startsWith(t.out)).toBe(true);
     expect(dir).toMatch(/\/\d{8}-\d{6}-seed$/);
@@ -130,6 +131,7 @@ describe('train (fake engine)', () => {
     expect(out.runDir.startsWith(t.out)).toBe(true);
     expect(existsSync(join(out.runDir, FILES.report))).toBe(true);
     expect(out.timings.total).toBeGreaterThan(0);
+    expect(out.peakRssMB).toBeGreaterThan(10); // a Node process with the engine loaded
     // progress: one line per epoch and phase on a non-terminal stderr
     expect(r.stderr).toMatch(/^MNIST net +3\/6 +epoch 1\/2 +loss \d\.\d{4} +val 60\.0% +1000 step\/s +ETA 0:00$/m);
     expect(r.stderr).toMatch(/^stitch +done in [\d.]+s; checkpoint alpha\.safetensors$/m);
