@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CheckResult, ImplName, TimeResult } from './worker.js';
+import { type ExperimentResult, experimentTable, runExperimentBench } from './experiment.js';
 
 const IMPLS: readonly ImplName[] = ['xs', 'tfjs-cpu', 'tfjs-wasm', 'jax-js-wasm'];
 const REL_TOL = 1e-4;
@@ -84,6 +85,8 @@ export interface BenchResult {
   versions: Record<string, string>;
   agreement: Agreement;
   timings: TimeResult[];
+  /** The full seed experiment, xs's CLI vs NumPy (full runs only). */
+  experiment?: ExperimentResult;
 }
 
 export function runBench(quick: boolean, log: (s: string) => void = console.log): BenchResult {
@@ -120,11 +123,25 @@ export function runBench(quick: boolean, log: (s: string) => void = console.log)
   }
   for (const m of xs.matmulModes ?? []) log(`  xs ${m.mode} GFLOP/s lowest..highest round: ${shapes.map((s) => `${s} ${m.range[s]![0].toFixed(1)}..${m.range[s]![1].toFixed(1)}`).join(', ')}`);
   log(`\nversions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
-  return { date: new Date().toISOString(), quick, machine: m, versions, agreement, timings };
+  const result: BenchResult = { date: new Date().toISOString(), quick, machine: m, versions, agreement, timings };
+  if (!quick) {
+    // 3. the whole experiment, as a user runs it, against NumPy
+    log('');
+    result.experiment = runExperimentBench(3, [5, 5, 40], log);
+    for (const l of experimentTable(result.experiment)) log(l);
+  }
+  return result;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
+  if (process.argv.includes('--experiment-only')) {
+    // only part 3: `pnpm --filter @xs/benchmarks bench:experiment [--rounds N]`
+    const roundsArg = process.argv.indexOf('--rounds');
+    const r = runExperimentBench(roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : 3);
+    for (const l of experimentTable(r)) console.log(l);
+    process.exit(0);
+  }
   const outArg = process.argv.indexOf('--out');
   const out = outArg >= 0 ? process.argv[outArg + 1] : quick ? undefined : path.join(pkgDir, 'results.json');
   const result = runBench(quick);

@@ -73,6 +73,8 @@ describe('IDX encode/parse', () => {
     expect(flat.data[0]).toBe(0);
     expect(flat.data[255]).toBe(1);
     expect(flat.data[51]).toBeCloseTo(51 / 255, 7);
+    for (let b = 0; b < 256; b++) expect(flat.data[b]).toBe(Math.fround(b / 255)); // the lookup table is exact
+    expect(flat.data.buffer).toBeInstanceOf(SharedArrayBuffer); // worker threads read it in place
     expect(decodeImages(bytes, { layout: 'grid' }).shape).toEqual([2, 28, 28]);
     expect(() => decodeImages(bytes, { file: 'x', expectSize: [4, 4] })).toThrow(/x: images are 28x28, expected 4x4/);
   });

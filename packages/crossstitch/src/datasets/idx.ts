@@ -265,6 +265,14 @@ export interface DecodeImagesOptions {
   expectSize?: readonly [number, number];
 }
 
+/**
+ * Decoded datasets live in shared memory where the platform has it, so worker threads (the seed experiment
+ * trains its two nets side by side) read them without a copy; to everything else it is an ordinary array.
+ */
+function sharedBuffer(bytes: number): ArrayBufferLike {
+  return typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
 /** byte / 255 for every byte value: a table lookup is several times faster than the division over 50M pixels. */
 const PIXEL_SCALE = Float32Array.from({ length: 256 }, (_, b) => b / 255);
 
@@ -280,7 +288,7 @@ export function decodeImages(bytes: Uint8Array, options: DecodeImagesOptions = {
     throw new IdxFormatError(file, `images are ${rows}x${cols}, expected ${options.expectSize[0]}x${options.expectSize[1]}`);
   }
   const src = idx.data as Uint8Array;
-  const data = new Float32Array(src.length);
+  const data = new Float32Array(sharedBuffer(src.length * 4));
   for (let i = 0; i < src.length; i++) data[i] = PIXEL_SCALE[src[i]!]!;
   const shape = options.layout === 'grid' ? [count, rows, cols] : [count, rows * cols];
   return { data, count, rows, cols, shape };
@@ -301,7 +309,8 @@ export interface DecodeLabelsOptions {
 export function decodeLabels(bytes: Uint8Array, options: DecodeLabelsOptions = {}): Int32Array {
   const file = options.file ?? '<bytes>';
   const idx = parseIdx(bytes, { file, expectMagic: IDX_LABELS_MAGIC });
-  const out = Int32Array.from(idx.data as Uint8Array);
+  const out = new Int32Array(sharedBuffer(idx.data.length * 4));
+  out.set(idx.data as Uint8Array);
   if (options.numClasses !== undefined) {
     for (let i = 0; i < out.length; i++) {
       if (out[i]! >= options.numClasses) throw new IdxFormatError(file, `label ${out[i]} at index ${i} is outside [0, ${options.numClasses})`);

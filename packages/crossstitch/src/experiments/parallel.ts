@@ -1,8 +1,8 @@
 /**
  * The seed experiment's two nets (MNIST, Fashion-MNIST) are independent until the stitch, so on a machine with
  * two or more cores they train at the same time, each in its own worker thread: the same code, keys and batch
- * order as in-process (bit-identical parameters), about half the wall time. The training splits go to the
- * workers through shared memory; progress events come back as messages.
+ * order as in-process (bit-identical parameters), about half the wall time. The training splits reach the
+ * workers through shared memory (see `decodeImages`); progress events come back as messages.
  */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
@@ -21,10 +21,13 @@ export type NetPhase = 'mnist' | 'fashion';
 export interface NetJob {
   phase: NetPhase;
   cfg: SeedConfig;
-  /** Float32 pixels of the first examples of the training split (as many as training and validation read). */
-  images: SharedArrayBuffer;
-  /** Int32 labels of the same examples. */
-  labels: SharedArrayBuffer;
+  /**
+   * Pixels of the first examples of the training split (as many as training and validation read). Loaded
+   * datasets live in shared memory, which the worker then reads in place; other arrays are copied to it.
+   */
+  images: Float32Array;
+  /** Labels of the same examples. */
+  labels: Int32Array;
   features: number;
   progressEvery: number;
 }
@@ -49,12 +52,6 @@ export function trainNetsInParallel(cfg: SeedConfig, parallel: boolean | 'auto',
   if (typeof process !== 'undefined' && process.env.XS_PARALLEL === '0') return false;
   const steps = (p: NetPhase): number => cfg.epochs[p] * cfg.batchesPerEpoch[p];
   return defaultBackend() === 'cpu' && availableParallelism() >= 2 && steps('mnist') >= MIN_PARALLEL_STEPS && steps('fashion') >= MIN_PARALLEL_STEPS;
-}
-
-function shared<T extends Float32Array | Int32Array>(a: T): SharedArrayBuffer {
-  const buf = new SharedArrayBuffer(a.byteLength);
-  (a instanceof Float32Array ? new Float32Array(buf) : new Int32Array(buf)).set(a);
-  return buf;
 }
 
 /**
@@ -87,8 +84,8 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
   const job: NetJob = {
     phase,
     cfg,
-    images: shared(train.images.subarray(0, examples * f)),
-    labels: shared(train.labels.subarray(0, examples)),
+    images: train.images.subarray(0, examples * f),
+    labels: train.labels.subarray(0, examples),
     features: f,
     progressEvery,
   };

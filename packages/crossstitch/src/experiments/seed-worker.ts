@@ -18,7 +18,7 @@ const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.post
 async function main(job: NetJob): Promise<void> {
   setDefaultBackend('cpu');
   const { phase, cfg } = job;
-  const train = makeSplit(new Float32Array(job.images), new Int32Array(job.labels), job.features);
+  const train = makeSplit(job.images, job.labels, job.features);
   const sizes = [job.features, cfg.hidden[0], cfg.hidden[1], CLASSES];
   const keys = seedKeys(cfg.seed);
   const outcome = await trainPhase<MlpParams>({
