@@ -185,6 +185,7 @@ let gpu: any = null;
 let gpuMode: string | null = null;
 const cache = new Map<string, any>();
 let compiles = 0;
+let compileMs = 0;
 
 /** The gpu.js GPU instance, created on first use; throws GpuUnavailableError when there is no GL context. */
 export function gpuInstance(): any {
@@ -205,47 +206,147 @@ function argNames(src: string): string[] {
   return m[1]!.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-export function gpuKernelStats(): { compiled: number; cached: number; mode: string | null } {
-  return { compiled: compiles, cached: cache.size, mode: gpuMode };
+/**
+ * Kernels compiled so far (`compiled`), how many the cache holds, the milliseconds their first calls took
+ * (gpu.js translates, compiles and links a kernel on its first call: this is the compile time, plus one run),
+ * and the gpu.js mode.
+ */
+export function gpuKernelStats(): { compiled: number; cached: number; compileMs: number; mode: string | null } {
+  return { compiled: compiles, cached: cache.size, compileMs, mode: gpuMode };
+}
+
+/** Whether kernels run as GLSL (every mode but gpu.js's 'cpu' debugging mode), so native GLSL functions can be used. */
+export function glslKernels(): boolean {
+  gpuInstance();
+  return gpuMode !== 'cpu';
 }
 
 /** Largest array the flat float32 index arithmetic addresses exactly (see codegen.ts). */
 export const MAX_GPU_SIZE = 1 << 24;
 
+/** A GLSL function that a generated kernel calls (a gpu.js native function). */
+export interface NativeFunction {
+  readonly name: string;
+  /**
+   * GLSL ES 1.0 source (texture2D is rewritten for WebGL2). A texture argument arrives as three parameters
+   * (sampler2D t, ivec2 tSize, ivec3 tDim), as gpu.js passes it.
+   */
+  readonly source: string;
+  readonly returnType: 'Number' | 'Array(4)';
+  /** The gpu.js type of each argument as the kernel's JS passes it (a texture counts once), in order. */
+  readonly argumentTypes: Readonly<Record<string, string>>;
+}
+
+/** A generated kernel: its gpu.js JS source, plus what it is compiled with. */
+export interface KernelSpec {
+  /** `function (x0, x1, ...) { ... }` */
+  readonly source: string;
+  /** 'Array(4)': each thread writes one RGBA texel of 4 floats, an internal layout that only other kernels read. */
+  readonly returnType?: 'Number' | 'Array(4)';
+  /**
+   * Outputs beyond the first: the source passes them to xs_out1(v) .. xs_outN(v) (gpu.js createKernelMap,
+   * all written in the same pass through WebGL draw buffers).
+   */
+  readonly extraOutputs?: number;
+  readonly natives?: readonly NativeFunction[];
+  /** GLSL declarations the natives share (helpers, globals), injected before them. */
+  readonly glsl?: string;
+}
+
+/** The most outputs one kernel writes: WebGL 1 guarantees 4 draw buffers where it has the extension at all. */
+export const MAX_KERNEL_OUTPUTS = 4;
+
+function glslFor(src: string): string {
+  return gpuMode === 'webgl2' ? src.replace(/\btexture2D\(/g, 'texture(') : src;
+}
+
 /** gpu.js bakes each argument's texture size into the compiled kernel: the input sizes are part of the key. */
-function kernelFor(source: string, size: number, argSizes = ''): any {
-  const key = `${size}|${argSizes}|${source}`;
+function kernelFor(spec: KernelSpec, size: number, argSizes: string): any {
+  const extra = spec.extraOutputs ?? 0;
+  const natives = spec.natives ?? [];
+  const key = [size, argSizes, spec.returnType ?? 'Number', extra, spec.glsl ?? '', ...natives.map((n) => n.source), spec.source].join('|');
   let k = cache.get(key);
   if (!k) {
     const g = gpuInstance();
-    k = g.createKernel(source, {
+    if (extra >= MAX_KERNEL_OUTPUTS) throw new Error(`internal: a gpu kernel writes at most ${MAX_KERNEL_OUTPUTS} outputs (asked for ${extra + 1})`);
+    const settings: Record<string, unknown> = {
       output: [size],
       pipeline: true,
       immutable: true,
       precision: 'single',
       tactic: 'precision',
       loopMaxIterations: 1 << 30,
-    });
+      returnType: spec.returnType ?? 'Number',
+    };
+    if (natives.length) settings.nativeFunctions = natives.map((n) => ({ ...n, source: glslFor(n.source) }));
+    if (spec.glsl) settings.injectedNative = glslFor(spec.glsl);
+    const outs = Array.from({ length: extra }, (_, j) => `function xs_out${j + 1}(v) { return v; }`);
+    k = extra ? g.createKernelMap(outs, spec.source, settings) : g.createKernel(spec.source, settings);
+    k.xsFresh = true;
     cache.set(key, k);
     compiles++;
   }
   return k;
 }
 
-/** An argument of a generated kernel: an array (read as a texture) or a float uniform. */
-export type KernelArg = GpuHandle | number;
+/** A texture of an internal layout (e.g. matmul's packed operands): read by kernels, freed by its user. */
+export interface TempTexture {
+  delete(): void;
+}
 
 /**
- * Run the kernel of `source` (a `function (x0, x1, ...) { ... }` string) over `size` output elements.
+ * An argument of a generated kernel: an array (read as a texture), a temporary texture, a float uniform, or
+ * host data (uploaded by gpu.js).
+ */
+export type KernelArg = GpuHandle | TempTexture | number | Float32Array;
+
+function argValue(a: KernelArg, where: string): unknown {
+  if (typeof a === 'number' || a instanceof Float32Array) return a;
+  return 'store' in a ? textureOf(a as GpuHandle, where) : a;
+}
+
+/** What of an argument the compiled kernel depends on (gpu.js bakes texture sizes in). */
+function argKey(a: KernelArg): string {
+  if (typeof a === 'number') return 'f';
+  if (a instanceof Float32Array) return `h${a.length}`;
+  if ('store' in a) return String((a as GpuHandle).store.size);
+  const t = a as { size?: number[]; type?: string };
+  return `${t.type}:${t.size?.[0]}x${t.size?.[1]}`;
+}
+
+/** Run `spec` over `size` threads; returns its output textures (1 + extraOutputs). */
+function launch(where: string, spec: KernelSpec, args: readonly KernelArg[], size: number): any[] {
+  if (size > MAX_GPU_SIZE) throw new RangeError(`${where}: arrays of more than ${MAX_GPU_SIZE} elements are not supported on the gpu backend (got ${size})`);
+  const values = args.map((a) => argValue(a, where));
+  const k = kernelFor(spec, size, args.map(argKey).join(','));
+  const t0 = k.xsFresh ? performance.now() : 0;
+  const r = k(...values);
+  if (k.xsFresh) {
+    k.xsFresh = false;
+    compileMs += performance.now() - t0;
+  }
+  if (!spec.extraOutputs) return [r];
+  return [r.result, ...Array.from({ length: spec.extraOutputs }, (_, j) => r[j])];
+}
+
+/**
+ * Run the kernel of `spec` (or of a plain source) over `size` output elements.
  * Returns `into` (its texture replaced) when given, else a new handle.
  */
-export function runKernel(where: string, source: string, args: readonly KernelArg[], size: number, into?: GpuHandle): GpuHandle {
-  if (size > MAX_GPU_SIZE) throw new RangeError(`${where}: arrays of more than ${MAX_GPU_SIZE} elements are not supported on the gpu backend (got ${size})`);
-  if (size === 0) return into ?? handleOn(newStore(null, 0));
-  const k = kernelFor(source, size, args.map((a) => (typeof a === 'number' ? 'f' : a.store.size)).join(','));
-  const values = args.map((a) => (typeof a === 'number' ? a : textureOf(a, where)));
-  const tex = k(...values);
-  return place(tex, size, into);
+export function runKernel(where: string, spec: KernelSpec | string, args: readonly KernelArg[], size: number, into?: GpuHandle): GpuHandle {
+  return runKernels(where, typeof spec === 'string' ? { source: spec } : spec, args, size, [into])[0]!;
+}
+
+/** Run a kernel with several outputs of `size` elements each; output j goes into `into[j]` when given. */
+export function runKernels(where: string, spec: KernelSpec, args: readonly KernelArg[], size: number, into: readonly (GpuHandle | undefined)[] = []): GpuHandle[] {
+  const n = 1 + (spec.extraOutputs ?? 0);
+  if (size === 0) return Array.from({ length: n }, (_, j) => into[j] ?? handleOn(newStore(null, 0)));
+  return launch(where, spec, args, size).map((tex, j) => place(tex, size, into[j]));
+}
+
+/** Run a kernel whose outputs are temporaries of an internal layout (`size` threads; texels, not elements). */
+export function runTemp(where: string, spec: KernelSpec, args: readonly KernelArg[], size: number): TempTexture[] {
+  return launch(where, spec, args, size);
 }
 
 function place(tex: any, size: number, into?: GpuHandle): GpuHandle {
@@ -269,10 +370,21 @@ export function uploadHost(data: TypedArray, dtype: DType): GpuHandle {
   if (n === 0) return handleOn(newStore(null, 0));
   if (n > MAX_GPU_SIZE) throw new RangeError(`gpu upload: arrays of more than ${MAX_GPU_SIZE} elements are not supported on the gpu backend (got ${n})`);
   const f32 = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-  const h = handleOn(newStore(kernelFor(UPLOAD, n)(f32), n));
+  const h = handleOn(newStore(launch('gpu upload', { source: UPLOAD }, [f32], n)[0], n));
   if (dtype === 'int32') h.store.host = data.slice() as TypedArray;
   return h;
 }
+
+/** Host data → `into`'s buffer (so that a jit plan's slot keeps its handle), or a new one. */
+export function uploadInto(data: TypedArray, dtype: DType, into?: GpuHandle): GpuHandle {
+  const h = uploadHost(data, dtype);
+  if (!into) return h;
+  const r = runKernel('copy', COPY, [h], data.length, into);
+  disposeHandle(h);
+  return r;
+}
+
+const COPY = 'function (x0) { return x0[this.thread.x]; }';
 
 export function downloadHandle(h: GpuHandle, dtype: DType, size: number): TypedArray {
   const s = h.store;

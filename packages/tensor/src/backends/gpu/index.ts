@@ -36,3 +36,4 @@ registerBackend(gpuBackend);
 
 export { gpuMemory, gpuKernelStats, MAX_GPU_SIZE } from './device.js';
 export { probeGpu, GpuUnavailableError, type GpuProbe } from './runtime.js';
+export { matmulStats, setTiledMinWork, TILED_MIN_WORK } from './matmul.js';

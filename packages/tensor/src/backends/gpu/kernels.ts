@@ -11,7 +11,8 @@ import type { DType } from '../../core/dtype.js';
 import { allocate } from '../../core/dtype.js';
 import type { Kernel, KernelInput, KernelOutput } from '../backend.js';
 import { ELEMENTWISE, broadcastStrides, decompose, kernelSource, lit, mergeDims, offsetExpr, readOperands, sizeOf, stridesOf } from './codegen.js';
-import { type GpuHandle, disposeHandle, float64Error, handleOn, runKernel, textureOf, uploadHost } from './device.js';
+import { type GpuHandle, float64Error, handleOn, runKernel, textureOf, uploadInto } from './device.js';
+import { dotGeneralKernel } from './matmul.js';
 
 export type GpuInput = KernelInput<GpuHandle>;
 export type GpuKernel = Kernel<GpuHandle>;
@@ -129,7 +130,7 @@ function reduceKernel(kind: 'sum' | 'max'): GpuKernel {
     if (sizeOf(shape) === 0) {
       // an empty reduction: the identity of the fold
       const init = kind === 'sum' ? 0 : out.dtype === 'int32' ? -2147483648 : out.dtype === 'bool' ? 0 : -Infinity;
-      return uploadInto(allocate(out.dtype, outSize).fill(init), out);
+      return uploadInto(allocate(out.dtype, outSize).fill(init), out.dtype, out.buffer);
     }
     const keptStrides = stridesOf(shape.filter((_, d) => !reduced[d]));
     let k = 0;
@@ -149,15 +150,6 @@ function reduceKernel(kind: 'sum' | 'max'): GpuKernel {
     body.push('return acc;');
     return runKernel(`reduce_${kind}`, kernelSource(1, body), [x.handle], outSize, out.buffer);
   };
-}
-
-function uploadInto(data: ReturnType<typeof allocate>, out: KernelOutput<GpuHandle>): GpuHandle {
-  const h = uploadHost(data, out.dtype);
-  if (!out.buffer) return h;
-  // copy into the planned buffer so jit's slot keeps its handle
-  const r = runKernel('copy', kernelSource(1, ['return x0[i];']), [h], data.length, out.buffer);
-  disposeHandle(h);
-  return r;
 }
 
 const argmaxKernel: GpuKernel = (inputs, params: { axis: number }, out) => {
@@ -181,75 +173,6 @@ const argmaxKernel: GpuKernel = (inputs, params: { axis: number }, out) => {
     'return bi;',
   ];
   return runKernel('argmax', kernelSource(1, body), [x.handle], outSize, out.buffer);
-};
-
-interface DotGeneralParams {
-  contract: readonly [readonly number[], readonly number[]];
-  batch: readonly [readonly number[], readonly number[]];
-}
-
-/** The contracting loop of dot_general is unrolled by this many terms when it is one (merged) axis. */
-const UNROLL = 4;
-
-/**
- * `acc` = Σ_k x0[lb + k·ls] · x1[rb + k·rs] for k < K, with the loop unrolled by UNROLL (independent partial
- * sums, combined at the end) and the remainder summed after it: fewer loop iterations and index updates per
- * texture read, which is what a gpu.js thread (no shared memory) can save.
- */
-function unrolledContraction(K: number, lStride: number, rStride: number): string[] {
-  const main = Math.floor(K / UNROLL) * UNROLL;
-  const at = (base: string, off: number, stride: number): string => {
-    const o = off * stride;
-    return o === 0 ? base : `${base} + ${lit(o)}`;
-  };
-  const out = [
-    ...Array.from({ length: UNROLL }, (_, u) => `let a${u} = 0.0;`),
-    'let lo = lb;',
-    'let ro = rb;',
-    `for (let k = 0; k < ${main / UNROLL}; k++) {`,
-    ...Array.from({ length: UNROLL }, (_, u) => `a${u} = a${u} + x0[${at('lo', u, lStride)}] * x1[${at('ro', u, rStride)}];`),
-    `lo = lo + ${lit(UNROLL * lStride)};`,
-    `ro = ro + ${lit(UNROLL * rStride)};`,
-    '}',
-    `let acc = ${Array.from({ length: UNROLL }, (_, u) => `a${u}`).join(' + ')};`,
-  ];
-  for (let k = main; k < K; k++) out.push(`acc = acc + x0[${at('lb', k, lStride)}] * x1[${at('rb', k, rStride)}];`);
-  return out;
-}
-
-/**
- * dot_general: one thread per output element, a loop over the (merged) contracting axes; float32 sums. One
- * contracting axis of at least 2·UNROLL terms takes the unrolled loop (about 10-25% less time for K of 100-784
- * on Mesa llvmpipe); several non-mergeable contracting axes keep the nested loops.
- */
-const dotGeneralKernel: GpuKernel = (inputs, params: DotGeneralParams, out) => {
-  const [l, r] = inputs as [GpuInput, GpuInput];
-  const [lc, rc] = params.contract;
-  const [lb, rb] = params.batch;
-  const ls = stridesOf(l.shape);
-  const rs = stridesOf(r.shape);
-  const lFree = l.shape.map((_, a) => a).filter((a) => !lc.includes(a) && !lb.includes(a));
-  const rFree = r.shape.map((_, a) => a).filter((a) => !rc.includes(a) && !rb.includes(a));
-  const outSize = sizeOf(out.shape);
-  const K = sizeOf(lc.map((a) => l.shape[a]!));
-  if (outSize > 0 && K === 0) return uploadInto(allocate(out.dtype, outSize), out);
-  // output coordinates: [batch..., lhs free..., rhs free...]
-  const lOut = [...lb.map((a) => ls[a]!), ...lFree.map((a) => ls[a]!), ...rFree.map(() => 0)];
-  const rOut = [...rb.map((a) => rs[a]!), ...lFree.map(() => 0), ...rFree.map((a) => rs[a]!)];
-  const mo = mergeDims(out.shape, [lOut, rOut, stridesOf(out.shape)]);
-  const coords = mo.shape.map((_, d) => `c${d}`);
-  const body = decompose('i', mo.shape, 'c');
-  body.push(`const lb = ${offsetExpr(coords, mo.strides[0]!)};`, `const rb = ${offsetExpr(coords, mo.strides[1]!)};`);
-  const mk = mergeDims(lc.map((a) => l.shape[a]!), [lc.map((a) => ls[a]!), rc.map((a) => rs[a]!)]);
-  if (mk.shape.length === 1 && mk.shape[0]! >= 2 * UNROLL) {
-    body.push(...unrolledContraction(mk.shape[0]!, mk.strides[0]![0]!, mk.strides[1]![0]!), 'return acc;');
-    return runKernel('dot_general', kernelSource(2, body), [l.handle, r.handle], outSize, out.buffer);
-  }
-  const loops = mk.shape.map((n, j) => `for (let k${j} = 0; k${j} < ${n}; k${j}++) {`);
-  const lo = ['lb', ...mk.shape.map((_, j) => `k${j} * ${lit(mk.strides[0]![j]!)}`)].join(' + ');
-  const ro = ['rb', ...mk.shape.map((_, j) => `k${j} * ${lit(mk.strides[1]![j]!)}`)].join(' + ');
-  body.push('let acc = 0.0;', ...loops, `acc = acc + x0[${lo}] * x1[${ro}];`, '}'.repeat(loops.length), 'return acc;');
-  return runKernel('dot_general', kernelSource(2, body), [l.handle, r.handle], outSize, out.buffer);
 };
 
 /** Validate indices on the host when an exact host copy exists (they were uploaded, not computed). */
