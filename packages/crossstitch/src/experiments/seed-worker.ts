@@ -4,7 +4,7 @@
  * progress events and finally the parameters. Started by `parallel.ts`; not part of the public API.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type Tensor, setDefaultBackend } from '@xs/tensor';
+import { type Tensor, matmulThreads, setDefaultBackend } from '@xs/tensor';
 import { makeSplit } from '../datasets/load.js';
 import { type MlpParams, initMlp } from '../models/mlp.js';
 import { CLASSES, seedKeys, trainPhase, validator } from './phase.js';
@@ -17,6 +17,7 @@ const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.post
 
 async function main(job: NetJob): Promise<void> {
   setDefaultBackend('cpu');
+  matmulThreads.threads = 1; // the two nets already keep the cores busy: matmul threads would only contend
   const { phase, cfg } = job;
   const train = makeSplit(job.images, job.labels, job.features);
   const sizes = [job.features, cfg.hidden[0], cfg.hidden[1], CLASSES];
