@@ -3,7 +3,7 @@
  * a step per batch, validation after each epoch), shared by the in-process run and the worker threads that
  * train the two nets side by side.
  */
-import { type Tensor, jit, random } from '@xs/tensor';
+import { type Tensor, fromTypedArray, jit, random } from '@xs/tensor';
 import { type Split } from '../datasets/load.js';
 import { notebookBatchStarts, sliceSplit, splitToTensors } from '../datasets/batching.js';
 import { predictedClasses } from '../metrics.js';
@@ -46,6 +46,19 @@ export function progressEvent(phase: SeedPhase, e: number, epochs: number, step:
   return { phase, epoch: e + 1, epochs, step, steps, loss, stepsPerSecond: seconds > 0 ? step / seconds : 0 };
 }
 
+/**
+ * One-hot float32 rows of `labels` (all zero for a label outside [0, classes)), the values `np.oneHot` gives,
+ * made once per phase so that a step's batch is two slices instead of a handful of eager ops.
+ */
+export function oneHotRows(labels: Int32Array, classes: number): Float32Array {
+  const out = new Float32Array(labels.length * classes);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i]!;
+    if (c >= 0 && c < classes) out[i * classes + c] = 1;
+  }
+  return out;
+}
+
 /** What {@link trainPhase} runs. */
 export interface PhaseSpec<P> {
   phase: SeedPhase;
@@ -77,6 +90,9 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
   const steps = epochs * perEpoch;
   const starts = notebookBatchStarts({ batchSize: cfg.batchSize, batchesPerEpoch: perEpoch, limit: spec.limit, epochs });
   const train = sliceSplit(spec.train, 0, spec.limit);
+  const targets = oneHotRows(train.labels, CLASSES);
+  const f = train.features;
+  const b = cfg.batchSize;
   const curves: EpochRecord[] = [];
   let params = spec.init;
   const tPhase = now();
@@ -89,7 +105,8 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
     for (const start of starts[e]!) {
       await yieldToEventLoop(); // lets Ctrl-C (and a worker's messages) through
       spec.checkAborted();
-      const { x, y } = splitToTensors(sliceSplit(train, start, start + cfg.batchSize), { oneHot: CLASSES });
+      const x = fromTypedArray(train.images.subarray(start * f, (start + b) * f), [b, f]);
+      const y = fromTypedArray(targets.subarray(start * CLASSES, (start + b) * CLASSES), [b, CLASSES]);
       const [next, loss] = spec.step(params, x, y);
       params = next;
       const l = loss.item() as number;
