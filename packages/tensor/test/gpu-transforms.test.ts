@@ -1,12 +1,13 @@
 /**
  * Transformations on the GPU backend: the same random-program properties as the CPU suite (jit, vmap, grad
  * and their compositions), with the program built and run on 'gpu' and compared with the CPU backend's plain
- * evaluation at float32 tolerances. Also: a jitted fused elementwise chain is one gpu.js kernel.
+ * evaluation at float32 tolerances. Also: a jitted fused elementwise chain is one gpu.js kernel, and so is a
+ * fused group with several outputs (up to the outputs one kernel writes).
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { type Tensor, grad, jit, makeJaxpr, nn, numpy as np, tree, vmap } from '../src/index.js';
-import { gpuKernelStats } from '../src/backends/gpu/index.js';
+import { MAX_KERNEL_OUTPUTS, gpuKernelStats } from '../src/backends/gpu/index.js';
 import { buildProgram, compareTrees, describeProgram, generateProgram, randomTensor, rngFrom } from './helpers/random-programs.js';
 import { F32, gpuSkip, onBackend } from './helpers/gpu.js';
 
@@ -62,6 +63,26 @@ describe.skipIf(gpuSkip !== null)('jit on gpu', () => {
     expect(gpuKernelStats().compiled).toBe(before); // cached: no new kernel per call
     const ref = onBackend('cpu', () => f(randomTensor(rngFrom(1), [8, 8], 'float32'), randomTensor(rngFrom(2), [8], 'float32')));
     expect(compareTrees(out, ref, F32)).toBeNull();
+  });
+  it('a fused group with several outputs is one gpu.js kernel; more outputs than one kernel writes take two', () => {
+    const f = (x: Tensor, y: Tensor): Tensor[] => {
+      const z = x.mul(y);
+      return [nn.sigmoid(z), np.tanh(z).add(1), z.sub(3), np.exp(z.neg()), z.mul(z), np.sin(z)];
+    };
+    for (const outputs of [3, 6]) {
+      const g = (x: Tensor, y: Tensor): Tensor[] => f(x, y).slice(0, outputs);
+      const shape = [7, 5 + outputs]; // shapes of their own, so that no earlier test compiled these kernels
+      const x = onBackend('gpu', () => randomTensor(rngFrom(4), shape, 'float32'));
+      const y = onBackend('gpu', () => randomTensor(rngFrom(5), shape, 'float32'));
+      const jg = jit(g);
+      const fused = jg.lower(x, y).jaxpr.eqns.filter((e) => e.prim.name === 'fused_elementwise');
+      expect(fused.map((e) => e.outs.length)).toEqual([outputs]);
+      const before = gpuKernelStats().compiled;
+      const out = jg(x, y);
+      expect(gpuKernelStats().compiled - before).toBe(outputs > MAX_KERNEL_OUTPUTS ? 2 : 1);
+      const ref = onBackend('cpu', () => g(randomTensor(rngFrom(4), shape, 'float32'), randomTensor(rngFrom(5), shape, 'float32')));
+      expect(compareTrees(out, ref, F32)).toBeNull();
+    }
   });
   it('one jitted function serves cpu and gpu arguments', () => {
     const f = jit((x: Tensor) => np.exp(x).sum());
