@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { type Tensor, devicePut, fromTypedArray, numpy as np, nn, random } from '../src/index.js';
+import { type Tensor, devicePut, fromTypedArray, grad, jit, numpy as np, nn, random, vmap } from '../src/index.js';
 import { gpuKernelStats, gpuMemory } from '../src/backends/gpu/index.js';
 import { broadcastShapesArb, shapeArb } from './helpers/finite-diff.js';
 import { compareTrees, randomInts, randomTensor, rngFrom } from './helpers/random-programs.js';
@@ -137,6 +137,75 @@ describe.skipIf(gpuSkip !== null)('gpu kernels agree with the cpu backend', () =
     const x = devicePut(f32(1, [3]), 'gpu');
     const bad = onBackend('gpu', () => fromTypedArray(Int32Array.of(3), [1], 'int32'));
     expect(() => np.take(x, bad)).toThrow(RangeError);
+  });
+});
+
+/** What `f` does on the cpu and on gpu copies of the same inputs: its values, or the error it throws. */
+function outcomes(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): { cpu: string | Tensor; gpu: string | Tensor } {
+  const run = (backend: 'cpu' | 'gpu'): string | Tensor => {
+    try {
+      return onBackend(backend, () => f(...inputs.map((x) => devicePut(x, backend))));
+    } catch (e) {
+      return `${(e as Error).name}: ${(e as Error).message}`;
+    }
+  };
+  return { cpu: run('cpu'), gpu: run('gpu') };
+}
+
+/** The cpu and the gpu both throw the same error, or both return values that agree. */
+function sameOutcome(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): void {
+  const { cpu, gpu } = outcomes(f, inputs);
+  if (typeof cpu === 'string' || typeof gpu === 'string') {
+    expect(gpu).toBe(cpu);
+    return;
+  }
+  const m = compareTrees(gpu, cpu, F32);
+  if (m) throw new Error(m);
+}
+
+describe.skipIf(gpuSkip !== null)('gpu gather and scatter_add: out-of-range indices as on the cpu', () => {
+  // `i.mul(1)` computes the indices on the device: they have no host copy, so the gpu must read them back
+  const onDevice = (i: Tensor): Tensor => i.mul(1);
+  it('random indices, some out of range (either sign), computed on the device', () => {
+    let errors = 0;
+    fc.assert(
+      fc.property(shapeArb(1, 3, 5), fc.nat(), fc.integer({ min: 1, max: 6 }), seedArb, (shape, a, p, seed) => {
+        const axis = a % shape.length;
+        const n = shape[axis]!;
+        const idx = randomInts(rngFrom(seed), [p], -2 * n - 1, 2 * n + 1);
+        const x = f32(seed + 1, shape);
+        const updShape = [...shape.slice(0, axis), p, ...shape.slice(axis + 1)];
+        const { cpu } = outcomes((t, i) => np.take(t, onDevice(i), axis), [x, idx]);
+        if (typeof cpu === 'string') errors++;
+        sameOutcome((t, i) => np.take(t, onDevice(i), axis), [x, idx]);
+        sameOutcome((t, i, u) => np.scatterAdd(t, onDevice(i), u, axis), [x, idx, f32(seed + 2, updShape)]);
+      }),
+      { numRuns: 20 },
+    );
+    expect(errors).toBeGreaterThan(0); // the property saw out-of-range indices
+  });
+  it('under jit, vmap (one gather over the folded batch) and grad', () => {
+    const x = f32(3, [4, 5]);
+    const idx = fromTypedArray(Int32Array.of(1, -2, 5, 0), [4], 'int32'); // 5 is out of range for axis 1
+    const good = fromTypedArray(Int32Array.of(1, -2, 4, 0), [4], 'int32');
+    const take1 = (t: Tensor, i: Tensor): Tensor => np.take(t, i, 0);
+    for (const i of [idx, good]) {
+      sameOutcome(jit((t: Tensor, j: Tensor) => np.take(t, onDevice(j), 1)), [x, i]);
+      sameOutcome(vmap(take1), [x, i.reshape(4, 1)]);
+      sameOutcome(jit(vmap(take1)), [x, i.reshape(4, 1)]);
+      sameOutcome((t, j) => grad((u: Tensor) => np.take(u, onDevice(j), 1).sum())(t), [x, i]);
+    }
+    const { cpu } = outcomes(vmap(take1), [x, idx.reshape(4, 1)]);
+    expect(cpu).toMatch(/^RangeError: gather: index 20 out of range/); // the folded axis's past-the-end sentinel
+  });
+  it('in-range computed indices are read back once per buffer', () => {
+    const x = devicePut(f32(4, [6, 3]), 'gpu');
+    const i = onBackend('gpu', () => onDevice(fromTypedArray(Int32Array.of(5, 0, -6), [3], 'int32')));
+    const h = i.concrete('t').handle as { store: { host?: unknown } };
+    expect(h.store.host).toBeUndefined();
+    const y = np.take(x, i, 0);
+    expect(h.store.host).toBeDefined();
+    expect(Array.from(y.data())).toEqual(Array.from(onBackend('cpu', () => np.take(devicePut(x, 'cpu'), devicePut(i, 'cpu'), 0)).data()));
   });
 });
 

@@ -20,7 +20,10 @@ export interface Store {
   tex: any;
   readonly size: number;
   refs: number;
-  /** An exact host copy of an int32 upload (float32 textures hold integers exactly only within ±2^24). */
+  /**
+   * An exact host copy of int32 values: of an upload (float32 textures hold integers exactly only within
+   * ±2^24), or of indices read back once (hostInt32). Cleared when the texture is replaced.
+   */
   host?: TypedArray;
   freed: boolean;
 }
@@ -385,6 +388,13 @@ export function uploadInto(data: TypedArray, dtype: DType, into?: GpuHandle): Gp
 }
 
 const COPY = 'function (x0) { return x0[this.thread.x]; }';
+
+/** The int32 values of `h` on the host: its host copy, else read back and kept as its host copy. */
+export function hostInt32(h: GpuHandle, size: number): TypedArray {
+  const s = h.store;
+  if (!s.host) s.host = downloadHandle(h, 'int32', size);
+  return s.host;
+}
 
 export function downloadHandle(h: GpuHandle, dtype: DType, size: number): TypedArray {
   const s = h.store;

@@ -3,15 +3,15 @@
  * Each kernel generates a gpu.js kernel source specialised to its shapes (codegen.ts) and runs it with
  * `runKernel`; outputs stay on the device. Differences from the CPU backend, all from float32 storage:
  * float64 is refused; int32 is exact within ±2^24 (bitwise and/or only for non-negative values); sums and
- * matmuls accumulate in float32; NaN propagation through max/min follows the GL implementation; gather
- * validates its indices only when they were uploaded from the host (indices computed on the device are not
- * read back: an out-of-range one reads an unspecified element instead of throwing).
+ * matmuls accumulate in float32; NaN propagation through max/min follows the GL implementation. gather and
+ * scatter_add check their indices exactly as the CPU backend does, which for indices computed on the device
+ * means reading them back (see validateIndices).
  */
 import type { DType } from '../../core/dtype.js';
 import { allocate } from '../../core/dtype.js';
 import type { Kernel, KernelInput, KernelOutput } from '../backend.js';
 import { ELEMENTWISE, broadcastStrides, decompose, kernelSource, lit, mergeDims, offsetExpr, readOperands, sizeOf, stridesOf } from './codegen.js';
-import { type GpuHandle, float64Error, handleOn, runKernel, textureOf, uploadInto } from './device.js';
+import { type GpuHandle, float64Error, handleOn, hostInt32, runKernel, uploadInto } from './device.js';
 import { dotGeneralKernel } from './matmul.js';
 
 export type GpuInput = KernelInput<GpuHandle>;
@@ -175,10 +175,15 @@ const argmaxKernel: GpuKernel = (inputs, params: { axis: number }, out) => {
   return runKernel('argmax', kernelSource(1, body), [x.handle], outSize, out.buffer);
 };
 
-/** Validate indices on the host when an exact host copy exists (they were uploaded, not computed). */
+/**
+ * Check indices as the CPU backend does: a negative index wraps once, and one still outside [0, n) is a
+ * RangeError naming it. The check needs the values on the host: indices uploaded from the host have an exact
+ * host copy; indices computed on the device are read back, once per buffer (the copy is kept with it, so the
+ * scatter_add of a gather's gradient does not read them again). That read-back waits for the device to
+ * finish the kernels queued before it.
+ */
 function validateIndices(kernel: string, idx: GpuInput, n: number, axis: number): void {
-  const host = idx.handle.store.host;
-  if (!host) return;
+  const host = hostInt32(idx.handle, sizeOf(idx.shape));
   for (let p = 0; p < host.length; p++) {
     const i = host[p]!;
     const j = i < 0 ? i + n : i;
@@ -193,7 +198,6 @@ const gatherKernel: GpuKernel = (inputs, params: { axis: number }, out) => {
   const inner = sizeOf(x.shape.slice(axis + 1));
   const P = sizeOf(idx.shape);
   validateIndices('gather', idx, n, axis);
-  textureOf(idx.handle, 'gather');
   const body = [
     ...decompose('i', [sizeOf(x.shape.slice(0, axis)), P, inner], 'c'),
     'const w = x1[c1];',
