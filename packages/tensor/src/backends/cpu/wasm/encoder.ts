@@ -7,10 +7,11 @@
  * followed by sections; each section is `id, byte length (LEB128), contents`. Integers are LEB128: 7 bits per
  * byte, low bits first, the high bit set on every byte but the last (signed: two's complement, sign-extended).
  *
- * Only what the matmul needs is here: i32 locals and arithmetic, structured control flow (block / loop / if),
- * f32 scalar loads/stores and a handful of v128 (SIMD128) instructions. Function bodies are written with
- * `Body`, one method per instruction, in the same order as the WebAssembly text format (stack machine: the
- * operands are pushed first, then the instruction pops them).
+ * Only what the matmul and the fused elementwise kernels (elementwise.ts) need is here: i32 locals and
+ * arithmetic, structured control flow (block / loop / if), f32 scalar loads/stores and arithmetic, and a
+ * handful of v128 (SIMD128) instructions. Function bodies are written with `Body`, one method per
+ * instruction (or per table of similar ones), in the same order as the WebAssembly text format (stack
+ * machine: the operands are pushed first, then the instruction pops them).
  */
 
 /** Value types. */
@@ -65,9 +66,56 @@ const SIMD = {
   'v128.const': 0x0c,
   'i8x16.shuffle': 0x0d,
   'f32x4.splat': 0x13,
+  'i32x4.extract_lane': 0x1b,
   'f32x4.add': 0xe4,
   'f32x4.mul': 0xe6,
+  // elementwise ops without immediates (fused elementwise groups, elementwise.ts), taken by `simdOp`
+  'i8x16.ne': 0x24,
+  'f32x4.eq': 0x41,
+  'f32x4.ne': 0x42,
+  'f32x4.lt': 0x43,
+  'f32x4.gt': 0x44,
+  'f32x4.le': 0x45,
+  'f32x4.ge': 0x46,
+  'v128.not': 0x4d,
+  'v128.and': 0x4e,
+  'v128.or': 0x50,
+  'v128.bitselect': 0x52,
+  'f32x4.ceil': 0x67,
+  'f32x4.floor': 0x68,
+  'f32x4.abs': 0xe0,
+  'f32x4.neg': 0xe1,
+  'f32x4.sqrt': 0xe3,
+  'f32x4.sub': 0xe5,
+  'f32x4.div': 0xe7,
+  'f32x4.min': 0xe8,
+  'f32x4.max': 0xe9,
 } as const;
+
+/** The SIMD instructions that take no immediate operand (`Body.simdOp`). */
+export type SimdOp = Exclude<keyof typeof SIMD, 'v128.load' | 'v128.load32_splat' | 'v128.store' | 'v128.const' | 'i8x16.shuffle' | 'i32x4.extract_lane'>;
+
+/** Scalar f32 arithmetic and comparisons (comparisons push an i32 1 or 0), taken by `Body.f32Op`. */
+const F32 = {
+  'f32.eq': 0x5b,
+  'f32.ne': 0x5c,
+  'f32.lt': 0x5d,
+  'f32.gt': 0x5e,
+  'f32.le': 0x5f,
+  'f32.ge': 0x60,
+  'f32.abs': 0x8b,
+  'f32.neg': 0x8c,
+  'f32.ceil': 0x8d,
+  'f32.floor': 0x8e,
+  'f32.sqrt': 0x91,
+  'f32.add': 0x92,
+  'f32.sub': 0x93,
+  'f32.mul': 0x94,
+  'f32.div': 0x95,
+  'f32.min': 0x96,
+  'f32.max': 0x97,
+} as const;
+export type F32Op = keyof typeof F32;
 
 /**
  * A function body under construction. Locals are numbered: the parameters first, then those declared with
@@ -111,6 +159,7 @@ export class Body {
   geS(): this { return this.op(0x4e); }
   geU(): this { return this.op(0x4f); }
   and(): this { return this.op(0x71); }
+  or(): this { return this.op(0x72); }
   /** select: pops [a, b, cond] and pushes cond ? a : b. */
   select(): this { return this.op(0x1b); }
 
@@ -130,9 +179,14 @@ export class Body {
   f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
   f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
   f32Add(): this { return this.op(0x92); }
+  /** A scalar f32 instruction from the F32 table (no immediates). */
+  f32Op(name: F32Op): this { return this.op(F32[name]); }
   /** f32.const 0 (the constant is 4 little-endian IEEE 754 bytes). */
   f32Zero(): this { return this.op(0x43, 0, 0, 0, 0); }
   i32Store(offset = 0): this { return this.op(0x36, 2, ...uleb(offset)); }
+  /** One byte, zero-extended to i32 / the low byte of an i32. */
+  i32Load8U(offset = 0): this { return this.op(0x2d, 0, ...uleb(offset)); }
+  i32Store8(offset = 0): this { return this.op(0x3a, 0, ...uleb(offset)); }
   /** 8-byte load/store (used to move two f32 at once). */
   i64Load(offset = 0): this { return this.op(0x29, 3, ...uleb(offset)); }
   i64Store(offset = 0): this { return this.op(0x37, 3, ...uleb(offset)); }
@@ -155,8 +209,17 @@ export class Body {
   shuffle32(lanes: readonly [number, number, number, number]): this {
     return this.simd('i8x16.shuffle', ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
   }
+  /** Pops [x, y] and pushes the sixteen bytes picked by `lanes` from the bytes of x (0–15) then y (16–31). */
+  shuffle8(lanes: readonly number[]): this {
+    if (lanes.length !== 16) throw new Error('shuffle8: 16 lanes');
+    return this.simd('i8x16.shuffle', ...lanes);
+  }
+  /** Pops a v128 and pushes its i32 lane `lane`. */
+  i32x4ExtractLane(lane: number): this { return this.simd('i32x4.extract_lane', lane); }
   f32x4Add(): this { return this.simd('f32x4.add'); }
   f32x4Mul(): this { return this.simd('f32x4.mul'); }
+  /** Any SIMD instruction without immediates, by its text-format name. */
+  simdOp(name: SimdOp): this { return this.simd(name); }
 
   /** Emit a fragment of code (a helper that pushes something) in line. */
   emit(fragment: () => unknown): this {
