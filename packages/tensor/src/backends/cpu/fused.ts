@@ -3,11 +3,13 @@
  * the output shape in which each operand is read through its own strides (0 on broadcast axes), every
  * intermediate stays in a local variable, and only the group's outputs are written to memory.
  * Intermediates are rounded to their dtype (Math.fround for float32, |0 for int32) so results match the
- * op-by-op kernels.
+ * op-by-op kernels. Float32 groups of simple ops (no transcendentals) run as WebAssembly SIMD kernels
+ * instead (wasm/elementwise.ts), over the same merged loop structure.
  */
 import { type DType, type TypedArray, allocate } from '../../core/dtype.js';
 import { sizeOf, stridesOf } from '../../core/shape.js';
 import { mergeDims } from './util.js';
+import { compileWasmFused, countJsFused, wasmFused } from './wasm/elementwise.js';
 import type { FusedKernel, KernelInput } from '../backend.js';
 import type { Jaxpr, Var } from '../../ir/jaxpr.js';
 
@@ -87,6 +89,11 @@ export function compileFused(group: Jaxpr): FusedKernel<TypedArray> {
   const size = sizeOf(shape);
   const merged = size === 0 ? { shape: [0], strides: group.invars.map(() => [0]) } : mergeDims(shape, operandStrides);
   const dims = merged.shape;
+  if (wasmFused.enabled) {
+    const kernel = compileWasmFused(group, dims, merged.strides);
+    if (kernel) return kernel;
+  }
+  countJsFused();
   const inner = dims.length - 1;
   const base = (i: number, k: number): string => (k < 0 ? '0' : `b${i}_${k}`);
   const loops: string[] = [];
