@@ -8,7 +8,7 @@
  *   for a0 < dims[0] ... for a(r-2) < dims[r-2]              the merged outer dims (fused.ts: mergeDims)
  *     hoisted operands (stride 0 along the innermost dim): loaded once, splat to four lanes
  *     for j < n & ~3, step 4:  four lanes at a time (f32x4; bool intermediates as all-ones lane masks)
- *     the last n % 4 elements: the same ops on f32 scalars (bools as i32 0/1), unrolled
+ *     the last n % 4 elements: one at a time, unrolled, each splat to four lanes through the same code
  *
  * Exactness: every op here is one correctly rounded IEEE float32 operation (+ - * / sqrt) or exact (neg,
  * abs, floor, ceil, min/max, compares, select), so it gives the same float32 as the op-by-op kernels'
@@ -25,7 +25,7 @@
 import type { TypedArray } from '../../../core/dtype.js';
 import type { Jaxpr, Var } from '../../../ir/jaxpr.js';
 import type { FusedKernel, KernelInput } from '../../backend.js';
-import { Body, encodeModule, f32, i32, v128, type F32Op, type SimdOp, type ValType } from './encoder.js';
+import { Body, encodeModule, i32, v128, type SimdOp } from './encoder.js';
 
 /** The parts of the WebAssembly JS API used here (the TS lib config declares no WebAssembly globals). */
 interface WasmMemory {
@@ -69,20 +69,14 @@ export function countJsFused(): void {
 }
 
 type Kind = 'f32' | 'bool';
-/** An op: its vector and scalar instruction, and the kind of value it makes from operands of kind `args`. */
+/** An op: its SIMD instruction, and the kind of value it makes from operands of kind `args`. */
 interface OpDef {
   v: SimdOp;
-  s: F32Op | 'i32.and' | 'i32.or' | 'i32.eqz' | 'select';
   args: Kind[];
   out: Kind;
 }
-const arith = (name: string, arity: 1 | 2): OpDef => ({
-  v: `f32x4.${name}` as SimdOp,
-  s: `f32.${name}` as F32Op,
-  args: arity === 1 ? ['f32'] : ['f32', 'f32'],
-  out: 'f32',
-});
-const compare = (name: string): OpDef => ({ v: `f32x4.${name}` as SimdOp, s: `f32.${name}` as F32Op, args: ['f32', 'f32'], out: 'bool' });
+const arith = (name: string, arity: 1 | 2): OpDef => ({ v: `f32x4.${name}` as SimdOp, args: arity === 1 ? ['f32'] : ['f32', 'f32'], out: 'f32' });
+const compare = (name: string): OpDef => ({ v: `f32x4.${name}` as SimdOp, args: ['f32', 'f32'], out: 'bool' });
 /** The primitives a wasm group may contain, by name. */
 const OPS: Record<string, OpDef> = {
   add: arith('add', 2),
@@ -102,11 +96,11 @@ const OPS: Record<string, OpDef> = {
   le: compare('le'),
   gt: compare('gt'),
   ge: compare('ge'),
-  and: { v: 'v128.and', s: 'i32.and', args: ['bool', 'bool'], out: 'bool' },
-  or: { v: 'v128.or', s: 'i32.or', args: ['bool', 'bool'], out: 'bool' },
-  not: { v: 'v128.not', s: 'i32.eqz', args: ['bool'], out: 'bool' },
-  // select(c, a, b): both forms pop [a, b, c] and push c ? a : b, lane by lane for v128.bitselect
-  select: { v: 'v128.bitselect', s: 'select', args: ['bool', 'f32', 'f32'], out: 'f32' },
+  and: { v: 'v128.and', args: ['bool', 'bool'], out: 'bool' },
+  or: { v: 'v128.or', args: ['bool', 'bool'], out: 'bool' },
+  not: { v: 'v128.not', args: ['bool'], out: 'bool' },
+  // select(c, a, b): v128.bitselect pops [a, b, c] and takes a's bits where c's are set
+  select: { v: 'v128.bitselect', args: ['bool', 'f32', 'f32'], out: 'f32' },
 };
 
 const kindOf = (v: Var): Kind | undefined => (v.aval.dtype === 'float32' ? 'f32' : v.aval.dtype === 'bool' ? 'bool' : undefined);
@@ -240,56 +234,47 @@ function emitBody(group: Jaxpr, dims: readonly number[], strides: readonly (read
     const t = b.local(v128);
     b.v128Load32Splat().tee(t).get(t).shuffle8(bytePerLane.flatMap((x) => [x, x, x, x])).v128Zero().simdOp('i8x16.ne');
   };
-  const valType = (k: Kind, vector: boolean): ValType => (vector ? v128 : k === 'f32' ? f32 : i32);
 
-  // The innermost run: hoisted operands once, then the streaming ones through pointers q.
+  // The innermost run: hoisted operands once, as vectors, then the streaming ones through pointers q.
   const streams = group.invars.map((_, i) => strides[i]![inner] === 1);
   const q = group.invars.map((_, i) => (streams[i] ? b.local(i32) : -1));
-  const hoistedV = group.invars.map((_, i) => (!streams[i] && n4 > 0 ? b.local(v128) : -1));
-  const hoistedS = group.invars.map((_, i) => (!streams[i] && n % 4 !== 0 ? b.local(valType(inKind[i]!, false)) : -1));
+  const hoisted = group.invars.map((_, i) => (streams[i] ? -1 : b.local(v128)));
   for (let i = 0; i < group.invars.length; i++) {
-    if (streams[i]) b.emit(() => base(i)).set(q[i]!);
-    if (hoistedV[i]! >= 0) {
-      b.emit(() => base(i));
-      if (inKind[i] === 'f32') b.v128Load32Splat();
-      else boolMask([0, 0, 0, 0]);
-      b.set(hoistedV[i]!);
+    if (streams[i]) {
+      b.emit(() => base(i)).set(q[i]!);
+      continue;
     }
-    if (hoistedS[i]! >= 0) {
-      b.emit(() => base(i));
-      if (inKind[i] === 'f32') b.f32Load();
-      else b.i32Load8U();
-      b.set(hoistedS[i]!);
-    }
+    b.emit(() => base(i));
+    if (inKind[i] === 'f32') b.v128Load32Splat();
+    else boolMask([0, 0, 0, 0]);
+    b.set(hoisted[i]!);
   }
 
-  /** The group's ops on one vector (lane = -1) or on the scalar at element `lane` past the pointers. */
+  /**
+   * The group's ops on the four elements at the pointers (lane = -1) or, for the tail, on the element `lane`
+   * past them splat to four lanes (so one instruction sequence serves both; lane 0 is stored).
+   */
   const emitElements = (lane: number): void => {
     const vector = lane < 0;
     const local = new Map<Var, number>();
     group.invars.forEach((v, i) => {
-      if (!streams[i]) return local.set(v, vector ? hoistedV[i]! : hoistedS[i]!);
-      const t = b.local(valType(inKind[i]!, vector));
-      b.get(q[i]!);
+      if (!streams[i]) return local.set(v, hoisted[i]!);
+      const t = b.local(v128);
       if (inKind[i] === 'f32') {
+        b.get(q[i]!);
         if (vector) b.v128Load();
-        else b.f32Load(4 * lane);
-      } else if (vector) boolMask([0, 1, 2, 3]);
-      else b.i32Load8U(lane);
+        else b.f32Load(4 * lane).f32x4Splat();
+      } else if (vector) b.get(q[i]!).emit(() => boolMask([0, 1, 2, 3]));
+      else b.i32(0).i32(0).get(q[i]!).i32Load8U(lane).ne().sub().simdOp('i32x4.splat'); // 0 - (byte != 0)
       b.set(t);
       local.set(v, t);
     });
     for (const e of group.eqns) {
       const op = OPS[e.prim.name]!;
-      const args = op.s === 'select' ? [e.inputs[1]!, e.inputs[2]!, e.inputs[0]!] : e.inputs;
+      const args = e.prim.name === 'select' ? [e.inputs[1]!, e.inputs[2]!, e.inputs[0]!] : e.inputs;
       for (const x of args) b.get(local.get(x)!);
-      if (vector) b.simdOp(op.v);
-      else if (op.s === 'select') b.select();
-      else if (op.s === 'i32.and') b.and();
-      else if (op.s === 'i32.or') b.or();
-      else if (op.s === 'i32.eqz') b.eqz();
-      else b.f32Op(op.s);
-      const t = b.local(valType(op.out, vector));
+      b.simdOp(op.v);
+      const t = b.local(v128);
       b.set(t);
       local.set(e.outs[0]!, t);
     }
@@ -298,12 +283,12 @@ function emitBody(group: Jaxpr, dims: readonly number[], strides: readonly (read
       if (kindOf(v) === 'f32') {
         b.get(po).get(x);
         if (vector) b.v128Store(outOff[o]);
-        else b.f32Store(outOff[o]! + 4 * lane);
+        else b.f32x4ExtractLane(0).f32Store(outOff[o]! + 4 * lane);
       } else if (vector) {
         // the first byte of each lane mask, as four bytes of 0 or 1
         b.get(pb).get(x).get(x).shuffle8([0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).i32x4ExtractLane(0).i32(0x01010101).and().i32Store(outOff[o]);
       } else {
-        b.get(pb).get(x).i32Store8(outOff[o]! + lane);
+        b.get(pb).get(x).i32x4ExtractLane(0).i32(1).and().i32Store8(outOff[o]! + lane);
       }
     });
   };

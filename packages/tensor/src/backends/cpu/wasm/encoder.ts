@@ -8,7 +8,7 @@
  * byte, low bits first, the high bit set on every byte but the last (signed: two's complement, sign-extended).
  *
  * Only what the matmul and the fused elementwise kernels (elementwise.ts) need is here: i32 locals and
- * arithmetic, structured control flow (block / loop / if), f32 scalar loads/stores and arithmetic, and a
+ * arithmetic, structured control flow (block / loop / if), f32 scalar loads/stores, and a
  * handful of v128 (SIMD128) instructions. Function bodies are written with `Body`, one method per
  * instruction (or per table of similar ones), in the same order as the WebAssembly text format (stack
  * machine: the operands are pushed first, then the instruction pops them).
@@ -67,6 +67,8 @@ const SIMD = {
   'i8x16.shuffle': 0x0d,
   'f32x4.splat': 0x13,
   'i32x4.extract_lane': 0x1b,
+  'f32x4.extract_lane': 0x1f,
+  'i32x4.splat': 0x11,
   'f32x4.add': 0xe4,
   'f32x4.mul': 0xe6,
   // elementwise ops without immediates (fused elementwise groups, elementwise.ts), taken by `simdOp`
@@ -90,32 +92,15 @@ const SIMD = {
   'f32x4.div': 0xe7,
   'f32x4.min': 0xe8,
   'f32x4.max': 0xe9,
+  'i32x4.shl': 0xab, // shifts pop [v128, i32 count]
+  'i32x4.shr_s': 0xac,
+  'i32x4.add': 0xae,
+  'i32x4.sub': 0xb1,
+  'i32x4.trunc_sat_f32x4_s': 0xf8,
 } as const;
 
 /** The SIMD instructions that take no immediate operand (`Body.simdOp`). */
-export type SimdOp = Exclude<keyof typeof SIMD, 'v128.load' | 'v128.load32_splat' | 'v128.store' | 'v128.const' | 'i8x16.shuffle' | 'i32x4.extract_lane'>;
-
-/** Scalar f32 arithmetic and comparisons (comparisons push an i32 1 or 0), taken by `Body.f32Op`. */
-const F32 = {
-  'f32.eq': 0x5b,
-  'f32.ne': 0x5c,
-  'f32.lt': 0x5d,
-  'f32.gt': 0x5e,
-  'f32.le': 0x5f,
-  'f32.ge': 0x60,
-  'f32.abs': 0x8b,
-  'f32.neg': 0x8c,
-  'f32.ceil': 0x8d,
-  'f32.floor': 0x8e,
-  'f32.sqrt': 0x91,
-  'f32.add': 0x92,
-  'f32.sub': 0x93,
-  'f32.mul': 0x94,
-  'f32.div': 0x95,
-  'f32.min': 0x96,
-  'f32.max': 0x97,
-} as const;
-export type F32Op = keyof typeof F32;
+export type SimdOp = Exclude<keyof typeof SIMD, 'v128.load' | 'v128.load32_splat' | 'v128.store' | 'v128.const' | 'i8x16.shuffle' | 'i32x4.extract_lane' | 'f32x4.extract_lane'>;
 
 /**
  * A function body under construction. Locals are numbered: the parameters first, then those declared with
@@ -159,7 +144,6 @@ export class Body {
   geS(): this { return this.op(0x4e); }
   geU(): this { return this.op(0x4f); }
   and(): this { return this.op(0x71); }
-  or(): this { return this.op(0x72); }
   /** select: pops [a, b, cond] and pushes cond ? a : b. */
   select(): this { return this.op(0x1b); }
 
@@ -179,8 +163,6 @@ export class Body {
   f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
   f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
   f32Add(): this { return this.op(0x92); }
-  /** A scalar f32 instruction from the F32 table (no immediates). */
-  f32Op(name: F32Op): this { return this.op(F32[name]); }
   /** f32.const 0 (the constant is 4 little-endian IEEE 754 bytes). */
   f32Zero(): this { return this.op(0x43, 0, 0, 0, 0); }
   i32Store(offset = 0): this { return this.op(0x36, 2, ...uleb(offset)); }
@@ -214,8 +196,15 @@ export class Body {
     if (lanes.length !== 16) throw new Error('shuffle8: 16 lanes');
     return this.simd('i8x16.shuffle', ...lanes);
   }
-  /** Pops a v128 and pushes its i32 lane `lane`. */
+  /** Pops a v128 and pushes its i32 / f32 lane `lane`. */
   i32x4ExtractLane(lane: number): this { return this.simd('i32x4.extract_lane', lane); }
+  f32x4ExtractLane(lane: number): this { return this.simd('f32x4.extract_lane', lane); }
+  /** v128.const of four equal f32 lanes. */
+  f32x4Const(value: number): this {
+    const view = new DataView(new ArrayBuffer(16));
+    for (let i = 0; i < 4; i++) view.setFloat32(4 * i, value, true); // little-endian, as wasm memory
+    return this.simd('v128.const', ...new Uint8Array(view.buffer));
+  }
   f32x4Add(): this { return this.simd('f32x4.add'); }
   f32x4Mul(): this { return this.simd('f32x4.mul'); }
   /** Any SIMD instruction without immediates, by its text-format name. */
