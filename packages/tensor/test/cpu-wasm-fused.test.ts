@@ -2,12 +2,14 @@
  * Fused float32 elementwise groups as WebAssembly SIMD kernels (src/backends/cpu/wasm/elementwise.ts): random
  * elementwise programs through jit agree bit for bit (NaN with NaN, -0 apart from +0) with the op-by-op
  * kernels and with the JS fused loops, on shapes with every broadcasting pattern, run lengths that leave every
- * scalar tail, and inputs full of NaN, ±0, ±Inf, subnormals and overflowing magnitudes; and which groups take
- * the wasm path (float32 groups of simple ops) and which stay in JS (other dtypes, transcendentals, XS_WASM=0).
+ * scalar tail, and inputs full of NaN, ±0, ±Inf, subnormals and overflowing magnitudes; exp and logistic
+ * (computed in wasm as Math.exp computes them) against the op-by-op kernels over a sweep of float32 bit
+ * patterns (every one with XS_EXP_SCAN=1); and which groups take the wasm path (float32 groups of simple ops,
+ * exp, logistic) and which stay in JS (other dtypes, other transcendentals, small groups, XS_WASM=0).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { type Tensor, fromTypedArray, jit, numpy as np } from '../src/index.js';
+import { type Tensor, fromTypedArray, jit, nn, numpy as np } from '../src/index.js';
 import { fusedKernelStats, wasmFused } from '../src/backends/cpu/wasm/elementwise.js';
 import { type Rng, mulberry32 } from './helpers/rng.js';
 
@@ -28,7 +30,7 @@ function data(r: Rng, shape: readonly number[]): Float32Array {
 }
 
 type Fn = (...xs: Tensor[]) => Tensor | Tensor[];
-const UNARY: ((x: Tensor) => Tensor)[] = [np.negative, np.abs, np.sqrt, np.floor, np.ceil];
+const UNARY: ((x: Tensor) => Tensor)[] = [np.negative, np.abs, np.sqrt, np.floor, np.ceil, np.exp, nn.sigmoid];
 const BINARY: ((a: Tensor, b: Tensor) => Tensor)[] = [np.add, np.subtract, np.multiply, np.divide, np.minimum, np.maximum];
 const COMPARE: ((a: Tensor, b: Tensor) => Tensor)[] = [np.equal, np.notEqual, np.less, np.lessEqual, np.greater, np.greaterEqual];
 
@@ -55,7 +57,7 @@ function randomProgram(r: Rng): Program {
     const avail = shapes.length + s;
     const arg = (): number => (s > 0 && r() < 0.6 ? shapes.length + s - 1 : int(r, 0, avail - 1));
     const kind = int(r, 0, 3);
-    plan.push({ kind, op: int(r, 0, 5), args: [arg(), arg(), arg(), arg()] });
+    plan.push({ kind, op: int(r, 0, UNARY.length - 1), args: [arg(), arg(), arg(), arg()] });
   }
   const text = plan.map((p, s) => `v${shapes.length + s} = ${['unary', 'binary', 'where', 'where-logic'][p.kind]}#${p.op}(${p.args.map((a) => `v${a}`).join(', ')})`);
   const twoOutputs = r() < 0.3;
@@ -63,11 +65,11 @@ function randomProgram(r: Rng): Program {
     const v: Tensor[] = [...xs];
     for (const { kind, op, args } of plan) {
       const [a, b, c, d] = args.map((i) => v[i]!) as [Tensor, Tensor, Tensor, Tensor];
-      if (kind === 0) v.push(UNARY[op % UNARY.length]!(a));
-      else if (kind === 1) v.push(BINARY[op]!(a, b));
-      else if (kind === 2) v.push(np.where(COMPARE[op]!(a, b), c, d));
+      if (kind === 0) v.push(UNARY[op]!(a));
+      else if (kind === 1) v.push(BINARY[op % 6]!(a, b));
+      else if (kind === 2) v.push(np.where(COMPARE[op % 6]!(a, b), c, d));
       else {
-        const m = COMPARE[op]!(a, b);
+        const m = COMPARE[op % 6]!(a, b);
         const n = COMPARE[(op + 1) % 6]!(c, d);
         v.push(np.where(op % 3 === 0 ? np.logicalAnd(m, n) : op % 3 === 1 ? np.logicalOr(m, n) : np.logicalNot(m), a, d));
       }
@@ -175,6 +177,44 @@ describe('wasm fused elementwise: bit for bit', () => {
   });
 });
 
+/**
+ * exp and logistic of float32 bit patterns u0, u0 + step, ... (all 2^32 with step 1: NaNs, infinities,
+ * subnormals included): the wasm kernel against the op-by-op kernels (Math.exp), in chunks.
+ */
+function scanExpLogistic(step: number): { checked: number; mismatch?: string } {
+  const f = (x: Tensor): Tensor[] => [np.multiply(np.exp(x), 1), np.multiply(nn.sigmoid(x), 1)];
+  const jf = jit(f);
+  const CHUNK = 1 << 20;
+  const bits = new Uint32Array(CHUNK);
+  const xs = new Float32Array(bits.buffer);
+  let checked = 0;
+  for (let u = 0; u < 2 ** 32; ) {
+    let n = 0;
+    for (; n < CHUNK && u < 2 ** 32; n++, u += step) bits[n] = u;
+    const x = fromTypedArray(xs.slice(0, n), [n], 'float32');
+    const runs = fusedKernelStats().wasmRuns;
+    const m = firstDifference(jf(x), f(x));
+    if (fusedKernelStats().wasmRuns === runs) return { checked, mismatch: 'the wasm kernel did not run' };
+    if (m) return { checked, mismatch: m };
+    checked += n;
+  }
+  return { checked };
+}
+
+describe('wasm fused elementwise: exp and logistic equal Math.exp-based kernels', () => {
+  it('on every 997th float32 bit pattern', () => {
+    const { checked, mismatch } = scanExpLogistic(997);
+    expect(mismatch).toBeUndefined();
+    expect(checked).toBe(Math.ceil(2 ** 32 / 997));
+  });
+  // Every float32 (a few minutes): XS_EXP_SCAN=1 npx vitest run test/cpu-wasm-fused.test.ts
+  it.runIf(process.env.XS_EXP_SCAN === '1')('on every float32', () => {
+    const { checked, mismatch } = scanExpLogistic(1);
+    expect(mismatch).toBeUndefined();
+    expect(checked).toBe(2 ** 32);
+  }, 3_600_000);
+});
+
 describe('wasm fused elementwise: which groups take it', () => {
   const x = fromTypedArray(Float32Array.from({ length: 24 }, (_, i) => i - 11.5), [4, 6], 'float32');
 
@@ -189,13 +229,13 @@ describe('wasm fused elementwise: which groups take it', () => {
     expect(s1.jsKernels).toBe(s0.jsKernels);
   });
 
-  it('an int32 group, a float64 group and a group with exp stay in JS', () => {
+  it('an int32 group, a float64 group and a group with log stay in JS', () => {
     const i = fromTypedArray(Int32Array.from({ length: 24 }, (_, k) => k - 7), [4, 6], 'int32');
     const d = fromTypedArray(Float64Array.from({ length: 24 }, (_, k) => k / 7), [4, 6], 'float64');
     for (const [f, arg] of [
       [(v: Tensor) => np.add(np.multiply(v, v), v), i],
       [(v: Tensor) => np.add(np.multiply(v, v), v), d],
-      [(v: Tensor) => np.add(np.exp(v), v), x],
+      [(v: Tensor) => np.add(np.log(v), v), x],
     ] as const) {
       const s0 = fusedKernelStats();
       const out = jit(f)(arg);

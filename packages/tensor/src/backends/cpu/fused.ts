@@ -3,8 +3,8 @@
  * the output shape in which each operand is read through its own strides (0 on broadcast axes), every
  * intermediate stays in a local variable, and only the group's outputs are written to memory.
  * Intermediates are rounded to their dtype (Math.fround for float32, |0 for int32) so results match the
- * op-by-op kernels. Float32 groups of simple ops (no transcendentals) run as WebAssembly SIMD kernels
- * instead (wasm/elementwise.ts), over the same merged loop structure.
+ * op-by-op kernels. Float32 groups of simple ops, exp and logistic run as WebAssembly SIMD kernels instead
+ * (wasm/elementwise.ts), over the same merged loop structure, with the same results.
  */
 import { type DType, type TypedArray, allocate } from '../../core/dtype.js';
 import { sizeOf, stridesOf } from '../../core/shape.js';

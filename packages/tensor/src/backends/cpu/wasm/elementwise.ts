@@ -1,6 +1,6 @@
 /**
  * Fused float32 elementwise groups on WebAssembly SIMD128: fused.ts hands a group whose inputs and outputs
- * are all float32 and whose ops are all in OPS to `compileWasmFused`, which emits one wasm function for it,
+ * are float32 (or bool) and whose ops are all in OPS to `compileWasmFused`, which emits one wasm function for it,
  * with the group's shapes baked in as constants. A call copies the inputs into a wasm memory shared by all
  * such kernels, runs the function and copies the outputs out:
  *
@@ -8,15 +8,17 @@
  *   for a0 < dims[0] ... for a(r-2) < dims[r-2]              the merged outer dims (fused.ts: mergeDims)
  *     hoisted operands (stride 0 along the innermost dim): loaded once, splat to four lanes
  *     for j < n & ~3, step 4:  four lanes at a time (f32x4; bool intermediates as all-ones lane masks)
- *     the last n % 4 elements: one at a time, unrolled, each splat to four lanes through the same code
+ *     the last n % 4 elements: gathered into the lanes of one vector, through the same code
  *
  * Exactness: every op here is one correctly rounded IEEE float32 operation (+ - * / sqrt) or exact (neg,
  * abs, floor, ceil, min/max, compares, select), so it gives the same float32 as the op-by-op kernels'
  * double-precision op rounded to float32 (elementwise.ts) and the JS fused loop's Math.fround: for + - * /
  * sqrt, float64 has more than 2·24 + 2 bits, so rounding twice equals rounding once. wasm's min/max
  * return NaN when either operand is NaN and order -0 below +0, as Math.min/Math.max do. Only NaN payloads may
- * differ (JS leaves them unspecified as well). Transcendentals (exp, log, logistic, tanh...) have no wasm
- * instruction: groups containing them stay on the JS path.
+ * differ (JS leaves them unspecified as well). exp and logistic have no wasm instruction: they run in
+ * float64 (f64x2, two lanes at a time), as V8's Math.exp computes (fdlibm's algorithm, step for step), then
+ * round to float32, so they too equal the op-by-op kernels bit for bit (checked over every float32 input in
+ * test/cpu-wasm-fused.test.ts); groups with other transcendentals (log, tanh, sin...) stay on the JS path.
  *
  * XS_WASM=0 (read when the library loads; also switches off the wasm matmul, sgemm.ts) keeps every group on
  * the JS path, as do groups of fewer than `wasmFused.minSize` elements; tests may change both fields, which
@@ -69,9 +71,13 @@ export function countJsFused(): void {
 }
 
 type Kind = 'f32' | 'bool';
-/** An op: its SIMD instruction, and the kind of value it makes from operands of kind `args`. */
+/**
+ * An op: its SIMD instruction (operands pushed in order), or code that pushes its result from the locals
+ * holding its operands; and the kind of value it makes from operands of kind `args`.
+ */
 interface OpDef {
-  v: SimdOp;
+  v?: SimdOp;
+  emit?: (b: Body, x: number) => void;
   args: Kind[];
   out: Kind;
 }
@@ -101,7 +107,83 @@ const OPS: Record<string, OpDef> = {
   not: { v: 'v128.not', args: ['bool'], out: 'bool' },
   // select(c, a, b): v128.bitselect pops [a, b, c] and takes a's bits where c's are set
   select: { v: 'v128.bitselect', args: ['bool', 'f32', 'f32'], out: 'f32' },
+  exp: { emit: (b, x) => emitPerHalf(b, x, emitExpF64), args: ['f32'], out: 'f32' },
+  logistic: { emit: (b, x) => emitPerHalf(b, x, emitLogisticF64), args: ['f32'], out: 'f32' },
 };
+
+/**
+ * Push f (an f64x2 → f64x2 computation of the local it is given) of the four f32 lanes of local `x`: each
+ * half widened to float64, f applied, the results rounded back to float32 (as storing a double into a
+ * Float32Array rounds).
+ */
+function emitPerHalf(b: Body, x: number, f: (b: Body, xd: number) => void): void {
+  const [lo, hi, r] = [b.local(v128), b.local(v128), b.local(v128)];
+  b.get(x).simdOp('f64x2.promote_low_f32x4').set(lo);
+  b.get(x).get(x).shuffle32([2, 3, 0, 1]).simdOp('f64x2.promote_low_f32x4').set(hi);
+  f(b, lo);
+  b.simdOp('f32x4.demote_f64x2_zero').set(r);
+  b.get(r);
+  f(b, hi);
+  b.simdOp('f32x4.demote_f64x2_zero').shuffle32([0, 1, 4, 5]);
+}
+
+// fdlibm's exp (FreeBSD msun e_exp.c), which V8's Math.exp is (src/base/ieee754.cc): its constants, and its
+// branch points on the high word of |x| as doubles (0x3fd62e43: 0.5·ln 2, 0x3ff0a2b2: 1.5·ln 2).
+const LN2HI = 6.93147180369123816490e-1;
+const LN2LO = 1.90821492927058770002e-10;
+const INVLN2 = 1.44269504088896338700;
+const P = [1.66666666666666019037e-1, -2.77777777770155933842e-3, 6.61375632143793436117e-5, -1.65339022054652515390e-6, 4.13813679705723846039e-8];
+const highWord = (hi: number): number => new Float64Array(new BigUint64Array([BigInt(hi) << 32n]).buffer)[0]!;
+const HALF_LN2 = highWord(0x3fd62e43);
+const ONEHALF_LN2 = highWord(0x3ff0a2b2);
+
+/**
+ * Push Math.exp of the two f64 lanes of local `x0`, bit for bit: fdlibm's algorithm step for step, its three
+ * argument ranges computed side by side and picked by lane masks. The inputs are float32 values, clamped to
+ * [-104, 89], where exp is 0 or overflows once rounded to float32 (and 1 + exp(-104) = 1 in logistic), so
+ * that 2^k stays a normal double and fdlibm's under/overflow branches are never needed.
+ */
+function emitExpF64(b: Body, x0: number): void {
+  const [x, ax, neg, kC, mA, mB, k, hi, lo, xr, t, c, r] = Array.from({ length: 13 }, () => b.local(v128)) as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+  const bySign = (ifNeg: number, ifPos: number): void => void b.f64x2Const(ifNeg).f64x2Const(ifPos).get(neg).simdOp('v128.bitselect');
+  b.get(x0).f64x2Const(89).simdOp('f64x2.min').f64x2Const(-104).simdOp('f64x2.max').set(x);
+  b.get(x).simdOp('f64x2.abs').set(ax);
+  b.get(x).v128Zero().simdOp('f64x2.lt').set(neg);
+  b.get(ax).f64x2Const(HALF_LN2).simdOp('f64x2.lt').set(mA); // |x| <= 0.5 ln 2: k = 0, no reduction
+  b.get(ax).f64x2Const(ONEHALF_LN2).simdOp('f64x2.lt').set(mB); // else |x| < 1.5 ln 2: k = ±1
+  // else k = (int)(x / ln 2 ± 0.5)
+  b.f64x2Const(INVLN2).get(x).simdOp('f64x2.mul').emit(() => bySign(-0.5, 0.5)).simdOp('f64x2.add').simdOp('f64x2.trunc').set(kC);
+  b.v128Zero().emit(() => bySign(-1, 1)).get(kC).get(mB).simdOp('v128.bitselect').get(mA).simdOp('v128.bitselect').set(k);
+  // hi = x - k·ln2hi, lo = k·ln2lo (±ln2hi, ±ln2lo for k = ±1; x and 0 for k = 0, which makes the formula
+  // below fdlibm's k = 0 one, 1 - ((x·c)/(c - 2) - x), exactly: c - 2 = -(2 - c) and 0 - q = -q)
+  b.get(x).get(x).emit(() => bySign(-LN2HI, LN2HI)).simdOp('f64x2.sub').get(x).get(kC).f64x2Const(LN2HI).simdOp('f64x2.mul').simdOp('f64x2.sub');
+  b.get(mB).simdOp('v128.bitselect').get(mA).simdOp('v128.bitselect').set(hi);
+  b.v128Zero().emit(() => bySign(-LN2LO, LN2LO)).get(kC).f64x2Const(LN2LO).simdOp('f64x2.mul').get(mB).simdOp('v128.bitselect');
+  b.get(mA).simdOp('v128.bitselect').set(lo);
+  b.get(hi).get(lo).simdOp('f64x2.sub').set(xr);
+  b.get(xr).get(xr).simdOp('f64x2.mul').set(t);
+  // c = x - t·(P1 + t·(P2 + t·(P3 + t·(P4 + t·P5))))
+  b.get(xr).get(t).f64x2Const(P[4]!).simdOp('f64x2.mul');
+  for (let i = 3; i >= 0; i--) b.f64x2Const(P[i]!).simdOp('f64x2.add').get(t).simdOp('f64x2.mul');
+  b.simdOp('f64x2.sub').set(c);
+  // (1 - ((lo - (x·c)/(2 - c)) - hi))·2^k, 2^k from the bits of k + 2^52 + 1023
+  b.f64x2Const(1).get(lo).get(xr).get(c).simdOp('f64x2.mul').f64x2Const(2).get(c).simdOp('f64x2.sub').simdOp('f64x2.div').simdOp('f64x2.sub').get(hi).simdOp('f64x2.sub').simdOp('f64x2.sub');
+  b.get(k).f64x2Const(2 ** 52 + 1023).simdOp('f64x2.add').i32(52).simdOp('i64x2.shl').simdOp('f64x2.mul').set(r);
+  // |x| < 2^-28: 1 + x; x = 1: e (fdlibm's own special cases)
+  b.f64x2Const(1).get(x).simdOp('f64x2.add').get(r).get(ax).f64x2Const(2 ** -28).simdOp('f64x2.lt').simdOp('v128.bitselect').set(r);
+  b.f64x2Const(Math.E).get(r).get(x).f64x2Const(1).simdOp('f64x2.eq').simdOp('v128.bitselect');
+}
+
+/** Push the CPU kernels' logistic of the two f64 lanes of local `x`: x < 0 ? e / (1 + e) : 1 / (1 + e), e = exp(-|x|). */
+function emitLogisticF64(b: Body, x: number): void {
+  const [t, e, d] = [b.local(v128), b.local(v128), b.local(v128)];
+  b.get(x).simdOp('f64x2.abs').simdOp('f64x2.neg').set(t);
+  emitExpF64(b, t);
+  b.set(e);
+  b.f64x2Const(1).get(e).simdOp('f64x2.add').set(d);
+  b.get(e).get(d).simdOp('f64x2.div').f64x2Const(1).get(d).simdOp('f64x2.div');
+  b.get(x).v128Zero().simdOp('f64x2.lt').simdOp('v128.bitselect');
+}
 
 const kindOf = (v: Var): Kind | undefined => (v.aval.dtype === 'float32' ? 'f32' : v.aval.dtype === 'bool' ? 'bool' : undefined);
 
@@ -167,6 +249,9 @@ export function compileWasmFused(group: Jaxpr, dims: readonly number[], strides:
   stats.wasmKernels++;
   const pages = Math.ceil(bytes / PAGE);
   const outBool = group.outvars.map((v) => kindOf(v) === 'bool');
+  // Views of the outputs in wasm memory, made again only when the memory has grown (so a call allocates
+  // nothing but the outputs jit did not plan).
+  let views: TypedArray[] = [];
   return (inputs: readonly KernelInput<TypedArray>[], buffers?: readonly (TypedArray | undefined)[]) => {
     const have = mem.memory.buffer.byteLength / PAGE;
     if (have < pages) mem.memory.grow(pages - have);
@@ -175,6 +260,9 @@ export function compileWasmFused(group: Jaxpr, dims: readonly number[], strides:
       mem.u8 = new Uint8Array(mem.memory.buffer);
     }
     const { heap, u8 } = mem;
+    if (views[0]?.buffer !== heap.buffer) {
+      views = outOff.map((at, o) => (outBool[o] ? new Uint8Array(heap.buffer, at, size) : new Float32Array(heap.buffer, at, size)));
+    }
     for (let i = 0; i < inputs.length; i++) {
       const h = inputs[i]!.handle;
       if (h instanceof Float32Array) heap.set(h, inOff[i]! >> 2);
@@ -183,17 +271,10 @@ export function compileWasmFused(group: Jaxpr, dims: readonly number[], strides:
     run();
     stats.wasmRuns++;
     const outs: TypedArray[] = [];
-    for (let o = 0; o < outOff.length; o++) {
-      const at = outOff[o]!;
-      if (outBool[o]) {
-        const dst = (buffers?.[o] as Uint8Array | undefined) ?? new Uint8Array(size);
-        dst.set(u8.subarray(at, at + size));
-        outs.push(dst);
-      } else {
-        const dst = (buffers?.[o] as Float32Array | undefined) ?? new Float32Array(size);
-        dst.set(heap.subarray(at >> 2, (at >> 2) + size));
-        outs.push(dst);
-      }
+    for (let o = 0; o < views.length; o++) {
+      const dst = buffers?.[o] ?? (outBool[o] ? new Uint8Array(size) : new Float32Array(size));
+      dst.set(views[o]!);
+      outs.push(dst);
     }
     return outs;
   };
@@ -251,44 +332,51 @@ function emitBody(group: Jaxpr, dims: readonly number[], strides: readonly (read
   }
 
   /**
-   * The group's ops on the four elements at the pointers (lane = -1) or, for the tail, on the element `lane`
-   * past them splat to four lanes (so one instruction sequence serves both; lane 0 is stored).
+   * The group's ops on the four elements at the pointers (tail = 0) or, for the tail, on the first `tail`
+   * elements there gathered into lanes (one instruction sequence serves both).
    */
-  const emitElements = (lane: number): void => {
-    const vector = lane < 0;
+  const emitElements = (tail: number): void => {
     const local = new Map<Var, number>();
     group.invars.forEach((v, i) => {
       if (!streams[i]) return local.set(v, hoisted[i]!);
       const t = b.local(v128);
-      if (inKind[i] === 'f32') {
+      if (tail === 0) {
         b.get(q[i]!);
-        if (vector) b.v128Load();
-        else b.f32Load(4 * lane).f32x4Splat();
-      } else if (vector) b.get(q[i]!).emit(() => boolMask([0, 1, 2, 3]));
-      else b.i32(0).i32(0).get(q[i]!).i32Load8U(lane).ne().sub().simdOp('i32x4.splat'); // 0 - (byte != 0)
+        if (inKind[i] === 'f32') b.v128Load();
+        else boolMask([0, 1, 2, 3]);
+      } else {
+        b.v128Zero();
+        for (let l = 0; l < tail; l++) {
+          if (inKind[i] === 'f32') b.get(q[i]!).f32Load(4 * l).f32x4ReplaceLane(l);
+          else b.i32(0).i32(0).get(q[i]!).i32Load8U(l).ne().sub().i32x4ReplaceLane(l); // 0 - (byte != 0)
+        }
+      }
       b.set(t);
       local.set(v, t);
     });
     for (const e of group.eqns) {
       const op = OPS[e.prim.name]!;
       const args = e.prim.name === 'select' ? [e.inputs[1]!, e.inputs[2]!, e.inputs[0]!] : e.inputs;
-      for (const x of args) b.get(local.get(x)!);
-      b.simdOp(op.v);
+      if (op.emit) op.emit(b, local.get(e.inputs[0]!)!);
+      else {
+        for (const x of args) b.get(local.get(x)!);
+        b.simdOp(op.v!);
+      }
       const t = b.local(v128);
       b.set(t);
       local.set(e.outs[0]!, t);
     }
     group.outvars.forEach((v, o) => {
       const x = local.get(v)!;
-      if (kindOf(v) === 'f32') {
-        b.get(po).get(x);
-        if (vector) b.v128Store(outOff[o]);
-        else b.f32x4ExtractLane(0).f32Store(outOff[o]! + 4 * lane);
-      } else if (vector) {
+      if (tail === 0) {
+        if (kindOf(v) === 'f32') b.get(po).get(x).v128Store(outOff[o]);
         // the first byte of each lane mask, as four bytes of 0 or 1
-        b.get(pb).get(x).get(x).shuffle8([0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).i32x4ExtractLane(0).i32(0x01010101).and().i32Store(outOff[o]);
-      } else {
-        b.get(pb).get(x).i32x4ExtractLane(0).i32(1).and().i32Store8(outOff[o]! + lane);
+        else b.get(pb).get(x).get(x).shuffle8([0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).i32x4ExtractLane(0).i32(0x01010101).and().i32Store(outOff[o]);
+        return;
+      }
+      for (let l = 0; l < tail; l++) {
+        if (kindOf(v) === 'f32') b.get(po).get(x).f32x4ExtractLane(l).f32Store(outOff[o]! + 4 * l);
+        else b.get(pb).get(x).i32x4ExtractLane(l).i32(1).and().i32Store8(outOff[o]! + l);
       }
     });
   };
@@ -300,13 +388,15 @@ function emitBody(group: Jaxpr, dims: readonly number[], strides: readonly (read
   if (n4 > 0) {
     const j = b.local(i32);
     b.i32(0).set(j).loop();
-    emitElements(-1);
+    emitElements(0);
     for (let i = 0; i < group.invars.length; i++) if (streams[i]) b.get(q[i]!).i32(4 * bytesOf(inKind[i]!)).add().set(q[i]!);
     advance(4);
     b.get(j).i32(4).add().tee(j).i32(n4).ltS().brIf(0).end();
   }
-  for (let lane = 0; lane < n % 4; lane++) emitElements(lane);
-  if (n % 4 !== 0) advance(n % 4);
+  if (n % 4 !== 0) {
+    emitElements(n % 4);
+    advance(n % 4);
+  }
   for (let k = loopEnds.length - 1; k >= 0; k--) loopEnds[k]!();
   return b;
 }

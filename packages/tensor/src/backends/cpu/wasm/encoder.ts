@@ -67,8 +67,9 @@ const SIMD = {
   'i8x16.shuffle': 0x0d,
   'f32x4.splat': 0x13,
   'i32x4.extract_lane': 0x1b,
+  'i32x4.replace_lane': 0x1c,
   'f32x4.extract_lane': 0x1f,
-  'i32x4.splat': 0x11,
+  'f32x4.replace_lane': 0x20,
   'f32x4.add': 0xe4,
   'f32x4.mul': 0xe6,
   // elementwise ops without immediates (fused elementwise groups, elementwise.ts), taken by `simdOp`
@@ -92,15 +93,24 @@ const SIMD = {
   'f32x4.div': 0xe7,
   'f32x4.min': 0xe8,
   'f32x4.max': 0xe9,
-  'i32x4.shl': 0xab, // shifts pop [v128, i32 count]
-  'i32x4.shr_s': 0xac,
-  'i32x4.add': 0xae,
-  'i32x4.sub': 0xb1,
-  'i32x4.trunc_sat_f32x4_s': 0xf8,
+  'f64x2.eq': 0x47,
+  'f64x2.lt': 0x49,
+  'f32x4.demote_f64x2_zero': 0x5e,
+  'f64x2.promote_low_f32x4': 0x5f,
+  'f64x2.trunc': 0x7a,
+  'i64x2.shl': 0xcb, // pops [v128, i32 count]
+  'f64x2.abs': 0xec,
+  'f64x2.neg': 0xed,
+  'f64x2.add': 0xf0,
+  'f64x2.sub': 0xf1,
+  'f64x2.mul': 0xf2,
+  'f64x2.div': 0xf3,
+  'f64x2.min': 0xf4,
+  'f64x2.max': 0xf5,
 } as const;
 
 /** The SIMD instructions that take no immediate operand (`Body.simdOp`). */
-export type SimdOp = Exclude<keyof typeof SIMD, 'v128.load' | 'v128.load32_splat' | 'v128.store' | 'v128.const' | 'i8x16.shuffle' | 'i32x4.extract_lane' | 'f32x4.extract_lane'>;
+export type SimdOp = Exclude<keyof typeof SIMD, 'v128.load' | 'v128.load32_splat' | 'v128.store' | 'v128.const' | 'i8x16.shuffle' | 'i32x4.extract_lane' | 'f32x4.extract_lane' | 'i32x4.replace_lane' | 'f32x4.replace_lane'>;
 
 /**
  * A function body under construction. Locals are numbered: the parameters first, then those declared with
@@ -199,10 +209,14 @@ export class Body {
   /** Pops a v128 and pushes its i32 / f32 lane `lane`. */
   i32x4ExtractLane(lane: number): this { return this.simd('i32x4.extract_lane', lane); }
   f32x4ExtractLane(lane: number): this { return this.simd('f32x4.extract_lane', lane); }
-  /** v128.const of four equal f32 lanes. */
-  f32x4Const(value: number): this {
+  /** Pops [v, x] and pushes v with its i32 / f32 lane `lane` set to x. */
+  i32x4ReplaceLane(lane: number): this { return this.simd('i32x4.replace_lane', lane); }
+  f32x4ReplaceLane(lane: number): this { return this.simd('f32x4.replace_lane', lane); }
+  /** v128.const of two equal f64 lanes. */
+  f64x2Const(value: number): this {
     const view = new DataView(new ArrayBuffer(16));
-    for (let i = 0; i < 4; i++) view.setFloat32(4 * i, value, true); // little-endian, as wasm memory
+    view.setFloat64(0, value, true); // little-endian, as wasm memory
+    view.setFloat64(8, value, true);
     return this.simd('v128.const', ...new Uint8Array(view.buffer));
   }
   f32x4Add(): this { return this.simd('f32x4.add'); }
