@@ -146,7 +146,7 @@ const ONEHALF_LN2 = highWord(0x3ff0a2b2);
 function emitExpF64(b: Body, x0: number): void {
   const [x, ax, neg, kC, mA, mB, k, hi, lo, xr, t, c, r] = Array.from({ length: 13 }, () => b.local(v128)) as [number, number, number, number, number, number, number, number, number, number, number, number, number];
   const bySign = (ifNeg: number, ifPos: number): void => void b.f64x2Const(ifNeg).f64x2Const(ifPos).get(neg).simdOp('v128.bitselect');
-  b.get(x0).f64x2Const(89).simdOp('f64x2.min').f64x2Const(-104).simdOp('f64x2.max').set(x);
+  b.get(x0).f64x2Const(89).simdOp('f64x2.pmin').f64x2Const(-104).simdOp('f64x2.pmax').set(x); // (NaN stays NaN)
   b.get(x).simdOp('f64x2.abs').set(ax);
   b.get(x).v128Zero().simdOp('f64x2.lt').set(neg);
   b.get(ax).f64x2Const(HALF_LN2).simdOp('f64x2.lt').set(mA); // |x| <= 0.5 ln 2: k = 0, no reduction

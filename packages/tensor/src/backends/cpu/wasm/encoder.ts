@@ -105,8 +105,8 @@ const SIMD = {
   'f64x2.sub': 0xf1,
   'f64x2.mul': 0xf2,
   'f64x2.div': 0xf3,
-  'f64x2.min': 0xf4,
-  'f64x2.max': 0xf5,
+  'f64x2.pmin': 0xf6, // b < a ? b : a (no NaN or -0 fix-ups, so cheaper than min)
+  'f64x2.pmax': 0xf7, // a < b ? b : a
 } as const;
 
 /** The SIMD instructions that take no immediate operand (`Body.simdOp`). */
