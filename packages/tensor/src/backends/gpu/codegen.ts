@@ -9,6 +9,7 @@
  * Every texture read is at an exact integer float offset.
  */
 import type { DType } from '../../core/dtype.js';
+import { read } from './device.js';
 
 /** A float literal for GLSL (gpu.js types `3` as Integer, `3.0` as Number). */
 export function lit(n: number): string {
@@ -168,9 +169,10 @@ export function mergeDims(shape: readonly number[], strides: readonly (readonly 
 
 /**
  * Body statements that read each operand (strided over `outShape`, 0 on broadcast axes) into `v${k}`.
- * Operands whose strides equal the output's read at `i`; scalars read at 0.
+ * Operands whose strides equal the output's read at `i`, scalars at 0; `sizeGeneric` says that every read is
+ * one of those two (the kernel then compiles once for all sizes, see device.ts).
  */
-export function readOperands(outShape: readonly number[], operandStrides: readonly (readonly number[])[], names: readonly string[]): string[] {
+export function readOperands(outShape: readonly number[], operandStrides: readonly (readonly number[])[], names: readonly string[]): { body: string[]; sizeGeneric: boolean } {
   const m = mergeDims(outShape, [...operandStrides, stridesOf(outShape)]);
   const outS = m.strides[m.strides.length - 1]!;
   const body: string[] = [];
@@ -180,9 +182,9 @@ export function readOperands(outShape: readonly number[], operandStrides: readon
   operandStrides.forEach((_, k) => {
     const s = m.strides[k]!;
     const at = sameStrides(s, outS) ? 'i' : s.every((x) => x === 0) ? '0.0' : offsetExpr(coords, s);
-    body.push(`const v${k} = ${names[k]}[${at}];`);
+    body.push(`const v${k} = ${read(names[k]!, at)};`);
   });
-  return body;
+  return { body, sizeGeneric: !needCoords };
 }
 
 function sameStrides(a: readonly number[], b: readonly number[]): boolean {

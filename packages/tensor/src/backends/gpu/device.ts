@@ -6,10 +6,14 @@
  * a new handle on the same store, so a store is freed (its texture deleted) when its last handle is disposed,
  * explicitly or by the FinalizationRegistry safety net when the handle is garbage collected.
  *
- * Kernels: each call names a kernel by its generated JS source (gpu.js translates it to GLSL), compiled once
- * per (source, output size) and cached. Kernels run in gpu.js pipeline + immutable mode, so a result stays
- * on the device as a texture until `download` reads it back. When jit's plan passes an output buffer, the
- * new texture replaces that buffer's old one (the handle object stays the same, so the plan's slot is valid).
+ * Kernels: each call names a kernel by its generated JS source (gpu.js translates it to GLSL), compiled and
+ * cached. gpu.js bakes the output's and the arguments' texture sizes into a kernel, which lets the GL compiler
+ * turn gpu.js's index → texel divisions into multiplications; a kernel whose reads need no such arithmetic
+ * (`KernelSpec.sizeGeneric`: it reads its arguments only at its own index or at 0, see `read`) is instead
+ * compiled once for every size (gpu.js dynamicOutput/dynamicArguments: the sizes are uniforms). Kernels run in
+ * gpu.js pipeline + immutable mode, so a result stays on the device as a texture until `download` reads it
+ * back. When jit's plan passes an output buffer, the new texture replaces that buffer's old one (the handle
+ * object stays the same, so the plan's slot is valid).
  */
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { allocate } from '../../core/dtype.js';
@@ -244,6 +248,12 @@ export interface NativeFunction {
 export interface KernelSpec {
   /** `function (x0, x1, ...) { ... }` */
   readonly source: string;
+  /**
+   * Compile once for all output and argument sizes (their sizes become uniforms). For kernels that read
+   * textures only through `read(x, 'i')` / `read(x, '0.0')`, where uniform sizes cost nothing; elsewhere a
+   * uniform size turns each read's index arithmetic into integer divisions (about 1.5x slower reads).
+   */
+  readonly sizeGeneric?: boolean;
   /** 'Array(4)': each thread writes one RGBA texel of 4 floats, an internal layout that only other kernels read. */
   readonly returnType?: 'Number' | 'Array(4)';
   /**
@@ -263,11 +273,33 @@ function glslFor(src: string): string {
   return gpuMode === 'webgl2' ? src.replace(/\btexture2D\(/g, 'texture(') : src;
 }
 
-/** gpu.js bakes each argument's texture size into the compiled kernel: the input sizes are part of the key. */
-function kernelFor(spec: KernelSpec, size: number, argSizes: string): any {
+/**
+ * Reads that need no index arithmetic: an argument of the output's size at the thread's own index is the
+ * texel under the fragment (same element count, so the same texture layout), and index 0 is texel (0, 0).
+ */
+const READERS: readonly NativeFunction[] = [
+  { name: 'xs_here', source: 'float xs_here(sampler2D t, ivec2 tSize, ivec3 tDim) { return texture2D(t, vTexCoord).r; }', returnType: 'Number', argumentTypes: { t: 'ArrayTexture(1)' } },
+  { name: 'xs_first', source: 'float xs_first(sampler2D t, ivec2 tSize, ivec3 tDim) { return texture2D(t, vec2(0.5) / vec2(tSize)).r; }', returnType: 'Number', argumentTypes: { t: 'ArrayTexture(1)' } },
+];
+
+/**
+ * The source expression reading texture argument `name` (an array of the backend) at flat index `at`:
+ * at the thread's own index `i` (the argument has the output's size) or at `0.0` through READERS where kernels
+ * run as GLSL, elsewhere through gpu.js's indexing.
+ */
+export function read(name: string, at: string): string {
+  if (glslKernels() && at === 'i') return `xs_here(${name})`;
+  if (glslKernels() && at === '0.0') return `xs_first(${name})`;
+  return `${name}[${at}]`;
+}
+
+/** The compiled kernel of `spec` for these sizes. `args` names each argument's kind and size. */
+function kernelFor(spec: KernelSpec, size: number, args: readonly string[]): any {
   const extra = spec.extraOutputs ?? 0;
-  const natives = spec.natives ?? [];
-  const key = [size, argSizes, spec.returnType ?? 'Number', extra, spec.glsl ?? '', ...natives.map((n) => n.source), spec.source].join('|');
+  const natives = [...(glslKernels() ? READERS : []), ...(spec.natives ?? [])];
+  const sizes = spec.sizeGeneric ? [] : [size, ...args];
+  const kinds = args.map((a) => a.replace(/[\d:x]+$/, ''));
+  const key = [...sizes, '/', ...kinds, spec.returnType ?? 'Number', extra, spec.glsl ?? '', ...natives.map((n) => n.source), spec.source].join('|');
   let k = cache.get(key);
   if (!k) {
     const g = gpuInstance();
@@ -280,6 +312,8 @@ function kernelFor(spec: KernelSpec, size: number, argSizes: string): any {
       tactic: 'precision',
       loopMaxIterations: 1 << 30,
       returnType: spec.returnType ?? 'Number',
+      dynamicOutput: Boolean(spec.sizeGeneric),
+      dynamicArguments: Boolean(spec.sizeGeneric),
     };
     if (natives.length) settings.nativeFunctions = natives.map((n) => ({ ...n, source: glslFor(n.source) }));
     if (spec.glsl) settings.injectedNative = glslFor(spec.glsl);
@@ -289,6 +323,7 @@ function kernelFor(spec: KernelSpec, size: number, argSizes: string): any {
     cache.set(key, k);
     compiles++;
   }
+  if (spec.sizeGeneric && k.output[0] !== size) k.setOutput([size]);
   return k;
 }
 
@@ -308,11 +343,11 @@ function argValue(a: KernelArg, where: string): unknown {
   return 'store' in a ? textureOf(a as GpuHandle, where) : a;
 }
 
-/** What of an argument the compiled kernel depends on (gpu.js bakes texture sizes in). */
+/** An argument's kind (what the compiled kernel's code depends on), then its size (what gpu.js may bake in). */
 function argKey(a: KernelArg): string {
   if (typeof a === 'number') return 'f';
   if (a instanceof Float32Array) return `h${a.length}`;
-  if ('store' in a) return String((a as GpuHandle).store.size);
+  if ('store' in a) return `t${(a as GpuHandle).store.size}`;
   const t = a as { size?: number[]; type?: string };
   return `${t.type}:${t.size?.[0]}x${t.size?.[1]}`;
 }
@@ -321,7 +356,7 @@ function argKey(a: KernelArg): string {
 function launch(where: string, spec: KernelSpec, args: readonly KernelArg[], size: number): any[] {
   if (size > MAX_GPU_SIZE) throw new RangeError(`${where}: arrays of more than ${MAX_GPU_SIZE} elements are not supported on the gpu backend (got ${size})`);
   const values = args.map((a) => argValue(a, where));
-  const k = kernelFor(spec, size, args.map(argKey).join(','));
+  const k = kernelFor(spec, size, args.map(argKey));
   const t0 = k.xsFresh ? performance.now() : 0;
   const r = k(...values);
   if (k.xsFresh) {
@@ -373,7 +408,7 @@ export function uploadHost(data: TypedArray, dtype: DType): GpuHandle {
   if (n === 0) return handleOn(newStore(null, 0));
   if (n > MAX_GPU_SIZE) throw new RangeError(`gpu upload: arrays of more than ${MAX_GPU_SIZE} elements are not supported on the gpu backend (got ${n})`);
   const f32 = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-  const h = handleOn(newStore(launch('gpu upload', { source: UPLOAD }, [f32], n)[0], n));
+  const h = handleOn(newStore(launch('gpu upload', { source: UPLOAD, sizeGeneric: true }, [f32], n)[0], n));
   if (dtype === 'int32') h.store.host = data.slice() as TypedArray;
   return h;
 }
@@ -382,12 +417,10 @@ export function uploadHost(data: TypedArray, dtype: DType): GpuHandle {
 export function uploadInto(data: TypedArray, dtype: DType, into?: GpuHandle): GpuHandle {
   const h = uploadHost(data, dtype);
   if (!into) return h;
-  const r = runKernel('copy', COPY, [h], data.length, into);
+  const r = runKernel('copy', { source: `function (x0) { const i = this.thread.x * 1.0; return ${read('x0', 'i')}; }`, sizeGeneric: true }, [h], data.length, into);
   disposeHandle(h);
   return r;
 }
-
-const COPY = 'function (x0) { return x0[this.thread.x]; }';
 
 /** The int32 values of `h` on the host: its host copy, else read back and kept as its host copy. */
 export function hostInt32(h: GpuHandle, size: number): TypedArray {

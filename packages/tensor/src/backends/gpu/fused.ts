@@ -25,7 +25,7 @@ function fusedSpec(group: Jaxpr, targets: readonly Var[], shape: readonly number
   const name = new Map<Var, string>();
   group.invars.forEach((v, k) => name.set(v, `v${k}`));
   const strides = usedIdx.map((k) => broadcastStrides(group.invars[k]!.aval.shape, shape));
-  const body = readOperands(shape, strides, usedIdx.map((k) => `x${k}`));
+  const { body, sizeGeneric } = readOperands(shape, strides, usedIdx.map((k) => `x${k}`));
   // readOperands numbers its reads v0.. over the used operands: rename to the operand's own index
   const renamed = body.map((line) => line.replace(/^const v(\d+) = /, (_, j: string) => `const v${usedIdx[Number(j)]} = `));
   group.eqns.forEach((e, n) => {
@@ -38,7 +38,7 @@ function fusedSpec(group: Jaxpr, targets: readonly Var[], shape: readonly number
   });
   targets.slice(1).forEach((t, j) => renamed.push(`xs_out${j + 1}(${name.get(t)});`));
   renamed.push(`return ${name.get(targets[0]!)};`);
-  return { source: kernelSource(group.invars.length, renamed), extraOutputs: targets.length - 1 };
+  return { source: kernelSource(group.invars.length, renamed), extraOutputs: targets.length - 1, sizeGeneric };
 }
 
 export function compileFused(group: Jaxpr): FusedKernel<GpuHandle> {

@@ -11,7 +11,7 @@ import type { DType } from '../../core/dtype.js';
 import { allocate } from '../../core/dtype.js';
 import type { Kernel, KernelInput, KernelOutput } from '../backend.js';
 import { ELEMENTWISE, broadcastStrides, decompose, kernelSource, lit, mergeDims, offsetExpr, readOperands, sizeOf, stridesOf } from './codegen.js';
-import { type GpuHandle, float64Error, handleOn, hostInt32, runKernel, uploadInto } from './device.js';
+import { type GpuHandle, float64Error, handleOn, hostInt32, read, runKernel, uploadInto } from './device.js';
 import { dotGeneralKernel } from './matmul.js';
 
 export type GpuInput = KernelInput<GpuHandle>;
@@ -32,10 +32,10 @@ function guarded(name: string, k: GpuKernel): GpuKernel {
 function elementwise(name: string): GpuKernel {
   const expr = ELEMENTWISE[name]!;
   return (inputs, params, out) => {
-    const body = readOperands(out.shape, inputs.map((x) => broadcastStrides(x.shape, out.shape)), inputs.map((_, k) => `x${k}`));
+    const { body, sizeGeneric } = readOperands(out.shape, inputs.map((x) => broadcastStrides(x.shape, out.shape)), inputs.map((_, k) => `x${k}`));
     const dtypes = inputs.map((x) => x.dtype);
     body.push(`return ${expr(inputs.map((_, k) => `v${k}`), dtypes, params)};`);
-    return runKernel(name, kernelSource(inputs.length, body), inputs.map((x) => x.handle), sizeOf(out.shape), out.buffer);
+    return runKernel(name, { source: kernelSource(inputs.length, body), sizeGeneric }, inputs.map((x) => x.handle), sizeOf(out.shape), out.buffer);
   };
 }
 
@@ -214,7 +214,7 @@ const scatterAddKernel: GpuKernel = (inputs, params: { axis: number }, out) => {
   const inner = sizeOf(operand.shape.slice(axis + 1));
   const P = sizeOf(idx.shape);
   validateIndices('scatter_add', idx, n, axis);
-  const body = [...decompose('i', [sizeOf(operand.shape.slice(0, axis)), n, inner], 'c'), 'let acc = x0[i];'];
+  const body = [...decompose('i', [sizeOf(operand.shape.slice(0, axis)), n, inner], 'c'), `let acc = ${read('x0', 'i')};`];
   if (P > 0) {
     body.push(
       `for (let p = 0; p < ${P}; p++) {`,
