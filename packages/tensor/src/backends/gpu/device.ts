@@ -266,8 +266,14 @@ export interface KernelSpec {
   readonly glsl?: string;
 }
 
-/** The most outputs one kernel writes: WebGL 1 guarantees 4 draw buffers where it has the extension at all. */
-export const MAX_KERNEL_OUTPUTS = 4;
+/**
+ * The most outputs one kernel writes: 4 (every WebGL 2 context, and WebGL 1 with WEBGL_draw_buffers, have at
+ * least 4 draw buffers), or 1 where gpu.js has no kernel maps (WebGL 1 without the extension).
+ */
+export function maxKernelOutputs(): number {
+  const f = gpuInstance().Kernel.features as { kernelMap?: boolean; channelCount?: number };
+  return f.kernelMap ? Math.min(4, f.channelCount ?? 4) : 1;
+}
 
 function glslFor(src: string): string {
   return gpuMode === 'webgl2' ? src.replace(/\btexture2D\(/g, 'texture(') : src;
@@ -303,7 +309,7 @@ function kernelFor(spec: KernelSpec, size: number, args: readonly string[]): any
   let k = cache.get(key);
   if (!k) {
     const g = gpuInstance();
-    if (extra >= MAX_KERNEL_OUTPUTS) throw new Error(`internal: a gpu kernel writes at most ${MAX_KERNEL_OUTPUTS} outputs (asked for ${extra + 1})`);
+    if (extra >= maxKernelOutputs()) throw new Error(`internal: a gpu kernel writes at most ${maxKernelOutputs()} outputs here (asked for ${extra + 1})`);
     const settings: Record<string, unknown> = {
       output: [size],
       pipeline: true,

@@ -2,7 +2,7 @@
  * jit's fused elementwise groups on the GPU: one gpu.js kernel per group, in which every operand is read once
  * (through its broadcast strides), the whole chain is evaluated in registers, and every output of the group
  * is written in the same pass (a gpu.js kernel map: the first output is the kernel's result, the others leave
- * through WebGL draw buffers). A group with more outputs than one kernel can write (MAX_KERNEL_OUTPUTS) is
+ * through WebGL draw buffers). A group with more outputs than one kernel can write (maxKernelOutputs) is
  * split into several kernels. Intermediates are not rounded to their dtype between steps (int32 values are
  * exact floats already; float32 is the GPU's precision).
  */
@@ -10,9 +10,9 @@ import type { DType } from '../../core/dtype.js';
 import type { Jaxpr, Var } from '../../ir/jaxpr.js';
 import type { FusedKernel, KernelInput } from '../backend.js';
 import { ELEMENTWISE, broadcastStrides, kernelSource, readOperands, sizeOf } from './codegen.js';
-import { type GpuHandle, type KernelSpec, MAX_KERNEL_OUTPUTS, float64Error, runKernels } from './device.js';
+import { type GpuHandle, type KernelSpec, float64Error, maxKernelOutputs, runKernels } from './device.js';
 
-/** The kernel computing `targets` (at most MAX_KERNEL_OUTPUTS of the group's outputs). */
+/** The kernel computing `targets` (at most maxKernelOutputs() of the group's outputs). */
 function fusedSpec(group: Jaxpr, targets: readonly Var[], shape: readonly number[]): KernelSpec {
   // the equations these outputs need, in order
   const needed = new Set<Var>(targets);
@@ -45,11 +45,12 @@ export function compileFused(group: Jaxpr): FusedKernel<GpuHandle> {
   const shape = group.outvars[0]!.aval.shape;
   const all = [...group.invars, ...group.outvars, ...group.eqns.flatMap((e) => e.outs)];
   if (all.some((v) => v.aval.dtype === 'float64')) throw float64Error('jit (fused group)');
+  const per = maxKernelOutputs();
   const specs: KernelSpec[] = [];
-  for (let o = 0; o < group.outvars.length; o += MAX_KERNEL_OUTPUTS) specs.push(fusedSpec(group, group.outvars.slice(o, o + MAX_KERNEL_OUTPUTS), shape));
+  for (let o = 0; o < group.outvars.length; o += per) specs.push(fusedSpec(group, group.outvars.slice(o, o + per), shape));
   const size = sizeOf(shape);
   return (inputs: readonly KernelInput<GpuHandle>[], buffers?: readonly (GpuHandle | undefined)[]) => {
     const handles = inputs.map((x) => x.handle);
-    return specs.flatMap((spec, c) => runKernels('jit (fused group)', spec, handles, size, buffers?.slice(c * MAX_KERNEL_OUTPUTS) ?? []));
+    return specs.flatMap((spec, c) => runKernels('jit (fused group)', spec, handles, size, buffers?.slice(c * per) ?? []));
   };
 }

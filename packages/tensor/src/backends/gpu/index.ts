@@ -34,6 +34,6 @@ export const gpuBackend: Backend<GpuHandle> = {
 
 registerBackend(gpuBackend);
 
-export { gpuMemory, gpuKernelStats, MAX_GPU_SIZE, MAX_KERNEL_OUTPUTS } from './device.js';
+export { gpuMemory, gpuKernelStats, maxKernelOutputs, MAX_GPU_SIZE } from './device.js';
 export { probeGpu, GpuUnavailableError, type GpuProbe } from './runtime.js';
 export { matmulStats, setTiledMinWork, TILED_MIN_WORK } from './matmul.js';

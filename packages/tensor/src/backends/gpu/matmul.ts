@@ -19,12 +19,13 @@
  * Packing also canonicalises every dot_general form (batch axes, contracting axes on either side, several of
  * them) into the one layout, so the tile kernel is the same for all of them. Packing and unpacking are
  * O(inputs + output), so the tiled path is taken only when the product is large enough to repay three extra
- * kernel launches (TILED_MIN_WORK), and only where kernels run as GLSL (it uses native GLSL functions).
+ * kernel launches (TILED_MIN_WORK), and only where kernels run as GLSL (it uses native GLSL functions) with
+ * 4 outputs per kernel.
  */
 import { allocate } from '../../core/dtype.js';
 import type { Kernel, KernelInput, KernelOutput } from '../backend.js';
 import { decompose, kernelSource, lit, mergeDims, offsetExpr, sizeOf, stridesOf } from './codegen.js';
-import { type GpuHandle, type KernelSpec, type TempTexture, MAX_GPU_SIZE, glslKernels, runKernel, runTemp, uploadInto } from './device.js';
+import { type GpuHandle, type KernelSpec, type TempTexture, MAX_GPU_SIZE, glslKernels, maxKernelOutputs, runKernel, runTemp, uploadInto } from './device.js';
 
 type GpuInput = KernelInput<GpuHandle>;
 
@@ -148,14 +149,14 @@ function tileSpec(B: number, M4: number, N4: number, K4: number, NP: number, aw:
   xs_row1 = c1; xs_row2 = c2; xs_row3 = c3;
   return c0;
 }`;
-  const getters = [1, 2, 3].map((u) => ({ name: `xs_get_row${u}`, source: `vec4 xs_get_row${u}(float z) { return xs_row${u}; }`, returnType: 'Array(4)' as const, argumentTypes: { z: 'Number' } }));
+  const getters = [1, 2, 3].map((u) => ({ name: `xs_get_row${u}`, source: `vec4 xs_get_row${u}() { return xs_row${u}; }`, returnType: 'Array(4)' as const, argumentTypes: {} }));
   const body = [
     ...decompose('i', [B, M4, N4], 't'),
     `const ra = (t0 * ${lit(M4 * 4)} + t1 * 4.0) * ${lit(K4)};`,
     `const rb = t0 * ${lit(K4 * NP)} + t2 * 4.0;`,
     'const c0 = xs_tile(x0, x1, ra, rb);',
     // the other rows were left in globals by xs_tile; gpu.js routes each xs_outN argument to output N
-    ...[1, 2, 3].map((u) => `xs_out${u}(xs_get_row${u}(0.0));`),
+    ...[1, 2, 3].map((u) => `xs_out${u}(xs_get_row${u}());`),
     'return c0;',
   ];
   return {
@@ -272,7 +273,7 @@ export const dotGeneralKernel: Kernel<GpuHandle> = (inputs, params: DotGeneralPa
   const rs = side(r, params.batch[1], params.contract[1]);
   const outSize = sizeOf(out.shape);
   if (outSize > 0 && ls.contract.size === 0) return uploadInto(allocate(out.dtype, outSize), out.dtype, out.buffer);
-  if (outSize > 0 && outSize * ls.contract.size >= tiledMinWork && glslKernels()) {
+  if (outSize > 0 && outSize * ls.contract.size >= tiledMinWork && glslKernels() && maxKernelOutputs() >= 4) {
     const t = tiled(l, r, ls, rs, out);
     if (t) {
       calls.tiled++;
