@@ -7,7 +7,7 @@
  * patterns (every one with XS_EXP_SCAN=1); and which groups take the wasm path (float32 groups of simple ops,
  * exp, logistic) and which stay in JS (other dtypes, other transcendentals, small groups, XS_WASM=0).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { type Tensor, fromTypedArray, jit, nn, numpy as np } from '../src/index.js';
 import { fusedKernelStats, wasmFused } from '../src/backends/cpu/wasm/elementwise.js';
@@ -93,14 +93,15 @@ function firstDifference(a: Tensor | Tensor[], b: Tensor | Tensor[]): string | u
   return undefined;
 }
 
-// the tests' groups are small: let every size take the wasm path
-const minSize = wasmFused.minSize;
+// On even when the suite runs with XS_WASM=0; the tests' groups are small: let every size take the wasm path.
+const initially = { ...wasmFused };
 beforeEach(() => {
+  wasmFused.enabled = true;
   wasmFused.minSize = 0;
 });
 afterEach(() => {
-  wasmFused.enabled = true;
-  wasmFused.minSize = minSize;
+  Object.assign(wasmFused, initially);
+  vi.unstubAllEnvs();
 });
 
 describe('wasm fused elementwise: bit for bit', () => {
@@ -253,6 +254,14 @@ describe('wasm fused elementwise: which groups take it', () => {
     const s1 = fusedKernelStats();
     expect(s1.jsKernels - s0.jsKernels).toBe(1);
     expect(s1.wasmKernels).toBe(s0.wasmKernels);
+  });
+
+  it('XS_WASM=0 when the library loads sets wasmFused.enabled = false', async () => {
+    vi.stubEnv('XS_WASM', '0');
+    vi.resetModules();
+    const fresh = await import('../src/backends/cpu/wasm/elementwise.js');
+    expect(fresh.wasmFused.enabled).toBe(false);
+    vi.resetModules();
   });
 
   it('wasmFused.enabled = false (what XS_WASM=0 sets) keeps float32 groups in JS', () => {
