@@ -2,7 +2,8 @@
  * Source generation for the GPU backend's gpu.js kernels.
  *
  * A kernel computes one output element per thread: `this.thread.x` is its flat row-major index. Shapes are
- * baked into the source as float literals, so each distinct shape compiles its own kernel (cached). Index
+ * baked into the source as float literals, so a kernel that needs them compiles once per shape (cached); one
+ * that reads only at its own index or at 0 has none and compiles once for all sizes (device.ts). Index
  * arithmetic is done in float32 (GLSL ES 1.0 has no reliable integer division): a coordinate is estimated
  * as `floor((i + 0.5) / d)` and corrected by the exact integer remainder, so it is exact for every flat index
  * below 2^24 (MAX_GPU_SIZE: float32 holds integers exactly up to there) even when the GPU divides as a·(1/b).
