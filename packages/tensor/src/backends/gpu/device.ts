@@ -251,7 +251,7 @@ export interface KernelSpec {
   /**
    * Compile once for all output and argument sizes (their sizes become uniforms). For kernels that read
    * textures only through `read(x, 'i')` / `read(x, '0.0')`, where uniform sizes cost nothing; elsewhere a
-   * uniform size turns each read's index arithmetic into integer divisions (about 1.5x slower reads).
+   * uniform size turns each read's index arithmetic into integer divisions (1.5-2x slower reads on llvmpipe).
    */
   readonly sizeGeneric?: boolean;
   /** 'Array(4)': each thread writes one RGBA texel of 4 floats, an internal layout that only other kernels read. */
