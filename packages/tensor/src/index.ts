@@ -40,6 +40,7 @@ export { devices, defaultBackend, setDefaultBackend, autoBackend, backendInfo, d
 export { matmulThreads, startMatmulThreads, stopMatmulThreads, matmulThreadStats } from './backends/cpu/wasm/threads.js';
 export type { MatmulThreadConfig, MatmulThreadStats } from './backends/cpu/wasm/threads.js';
 export { probeGpu } from './backends/gpu/runtime.js';
+export { gpuIndexChecks } from './backends/gpu/kernels.js';
 export type { GpuProbe } from './backends/gpu/runtime.js';
 export type { BackendChoice, DeviceInfo, BackendInfo } from './device.js';
 

@@ -4,9 +4,9 @@
  * integer, bool and data-movement kernels). Also: float64 is refused with a clear error, int32 PRNG keys
  * round-trip exactly, and results stay on the device (no download) until data() is called.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { type Tensor, devicePut, fromTypedArray, grad, jit, numpy as np, nn, random, vmap } from '../src/index.js';
+import { type Tensor, devicePut, fromTypedArray, gpuIndexChecks, grad, jit, numpy as np, nn, random, vmap } from '../src/index.js';
 import { gpuKernelStats, gpuMemory } from '../src/backends/gpu/index.js';
 import { broadcastShapesArb, shapeArb } from './helpers/finite-diff.js';
 import { compareTrees, randomInts, randomTensor, rngFrom } from './helpers/random-programs.js';
@@ -163,9 +163,64 @@ function sameOutcome(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): void {
   if (m) throw new Error(m);
 }
 
-describe.skipIf(gpuSkip !== null)('gpu gather and scatter_add: out-of-range indices as on the cpu', () => {
-  // `i.mul(1)` computes the indices on the device: they have no host copy, so the gpu must read them back
-  const onDevice = (i: Tensor): Tensor => i.mul(1);
+// `i.mul(1)` computes the indices on the device: they have no host copy
+const onDevice = (i: Tensor): Tensor => i.mul(1);
+
+describe.skipIf(gpuSkip !== null)('gpu gather and scatter_add by default: no read-back of computed indices', () => {
+  it('in range: the cpu\'s values, and the indices never leave the device', () => {
+    const x = devicePut(f32(5, [6, 3]), 'gpu');
+    const idx = fromTypedArray(Int32Array.of(5, 0, -6, 2), [4], 'int32');
+    const i = onBackend('gpu', () => onDevice(devicePut(idx, 'gpu')));
+    const h = i.concrete('t').handle as { store: { host?: unknown } };
+    const y = np.take(x, i, 0);
+    const s = np.scatterAdd(x, i, devicePut(f32(6, [4, 3]), 'gpu'), 0);
+    expect(h.store.host).toBeUndefined(); // not read back
+    sameOutcome((t, j) => np.take(t, onDevice(j), 0), [x, idx]);
+    sameOutcome((t, j, u) => np.scatterAdd(t, onDevice(j), u, 0), [x, idx, f32(6, [4, 3])]);
+    expect(y.shape).toEqual([4, 3]);
+    expect(s.shape).toEqual([6, 3]);
+  });
+  it('out of range: gather clamps, scatter_add drops the update (as JAX on accelerators)', () => {
+    fc.assert(
+      fc.property(shapeArb(1, 3, 5), fc.nat(), fc.integer({ min: 1, max: 6 }), seedArb, (shape, a, p, seed) => {
+        const axis = a % shape.length;
+        const n = shape[axis]!;
+        const idx = randomInts(rngFrom(seed), [p], -2 * n - 1, 2 * n + 1);
+        const raw = idx.data() as Int32Array;
+        const wrapped = Array.from(raw, (i) => (i < 0 ? i + n : i));
+        const inRange = wrapped.map((j) => j >= 0 && j < n);
+        const x = f32(seed + 1, shape);
+        const updShape = [...shape.slice(0, axis), p, ...shape.slice(axis + 1)];
+        const upd = f32(seed + 2, updShape);
+        const gpuTake = onBackend('gpu', () => np.take(devicePut(x, 'gpu'), onDevice(devicePut(idx, 'gpu')), axis));
+        const clamped = fromTypedArray(Int32Array.from(wrapped, (j) => Math.min(Math.max(j, 0), n - 1)), [p], 'int32');
+        const m1 = compareTrees(gpuTake, onBackend('cpu', () => np.take(x, clamped, axis)), F32);
+        if (m1) throw new Error(m1);
+        const gpuScatter = onBackend('gpu', () => np.scatterAdd(devicePut(x, 'gpu'), onDevice(devicePut(idx, 'gpu')), devicePut(upd, 'gpu'), axis));
+        // the cpu with the dropped updates zeroed (their index made valid)
+        const keep = fromTypedArray(Float32Array.from(inRange, (k) => (k ? 1 : 0)), [...shape.slice(0, axis).map(() => 1), p, ...shape.slice(axis + 1).map(() => 1)]);
+        const safe = fromTypedArray(Int32Array.from(wrapped, (j, k) => (inRange[k] ? j : 0)), [p], 'int32');
+        const m2 = compareTrees(gpuScatter, onBackend('cpu', () => np.scatterAdd(x, safe, upd.mul(keep), axis)), F32);
+        if (m2) throw new Error(m2);
+      }),
+      { numRuns: 20 },
+    );
+  });
+  it('indices uploaded from the host are still checked as on the cpu', () => {
+    const x = f32(3, [4, 5]);
+    const bad = fromTypedArray(Int32Array.of(1, 5), [2], 'int32');
+    sameOutcome((t, i) => np.take(t, i, 1), [x, bad]);
+    expect(outcomes((t, i) => np.take(t, i, 1), [x, bad]).gpu).toMatch(/^RangeError: gather: index 5 out of range for axis 1 of size 5/);
+  });
+});
+
+describe.skipIf(gpuSkip !== null)('gpu gather and scatter_add with gpuIndexChecks.readBack: out-of-range indices as on the cpu', () => {
+  beforeAll(() => {
+    gpuIndexChecks.readBack = true;
+  });
+  afterAll(() => {
+    gpuIndexChecks.readBack = false;
+  });
   it('random indices, some out of range (either sign), computed on the device', () => {
     let errors = 0;
     fc.assert(

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Tensor, grad, jit, memory, nn, numpy as np, random, tidy, tree, vmap } from '../src/index.js';
 import { gpuSkip, onBackend } from './helpers/gpu.js';
+import { gpuKernelStats } from '../src/backends/gpu/index.js';
 
 type Params = [Tensor, Tensor][];
 const SIZES = [784, 60, 20, 10];
@@ -57,6 +58,16 @@ describe.skipIf(gpuSkip !== null)('seed MLP on gpu', () => {
       if (i % 50 === 0 || i === 199) counts.push(memory().gpuBuffers);
     }
     expect(new Set(counts.slice(1)).size, `live buffers over the run: ${counts.join(', ')}`).toBe(1);
+  }, 600_000);
+  it('a jitted training step is one pipeline on the device: nothing is read back until a value is asked for', () => {
+    let { p, x, t } = setup('gpu');
+    const jstep = jit(step);
+    p = onBackend('gpu', () => jstep(p, x, t)); // compile (and upload the constants) first
+    const before = gpuKernelStats().readBacks;
+    for (let i = 0; i < 20; i++) p = onBackend('gpu', () => jstep(p, x, t)); // its gather's indices come from argmax, on the device
+    expect(gpuKernelStats().readBacks).toBe(before);
+    expect(Number.isFinite(tree.leaves(p as any)[2]!.sum().item() as number)).toBe(true);
+    expect(gpuKernelStats().readBacks).toBe(before + 1);
   }, 600_000);
   // With lr 0.01 on the summed loss this fixed batch's training diverges near step 90 on the CPU itself (the
   // loss climbs from 2.7 to 6): there float32 rounding differences grow without bound (gpu and cpu agree to

@@ -26,7 +26,8 @@ export interface Store {
   refs: number;
   /**
    * An exact host copy of int32 values: of an upload (float32 textures hold integers exactly only within
-   * ±2^24), or of indices read back once (hostInt32). Cleared when the texture is replaced.
+   * ±2^24), or of indices read back once for checking (hostInt32, with gpuIndexChecks.readBack). Cleared
+   * when the texture is replaced.
    */
   host?: TypedArray;
   freed: boolean;
@@ -216,11 +217,14 @@ function argNames(src: string): string[] {
 /**
  * Kernels compiled so far (`compiled`), how many the cache holds, the milliseconds their first calls took
  * (gpu.js translates, compiles and links a kernel on its first call: this is the compile time, plus one run),
- * and the gpu.js mode.
+ * the gpu.js mode, and how many textures were read back to the host (`readBacks`: data(), item(), ...).
  */
-export function gpuKernelStats(): { compiled: number; cached: number; compileMs: number; mode: string | null } {
-  return { compiled: compiles, cached: cache.size, compileMs, mode: gpuMode };
+export function gpuKernelStats(): { compiled: number; cached: number; compileMs: number; mode: string | null; readBacks: number } {
+  return { compiled: compiles, cached: cache.size, compileMs, mode: gpuMode, readBacks };
 }
+
+/** Textures read back to the host so far (each one waits for the device to finish what was queued before it). */
+let readBacks = 0;
 
 /** Whether kernels run as GLSL (every mode but gpu.js's 'cpu' debugging mode), so native GLSL functions can be used. */
 export function glslKernels(): boolean {
@@ -445,6 +449,7 @@ export function downloadHandle(h: GpuHandle, dtype: DType, size: number): TypedA
     out.set(s.host);
     return out;
   }
+  readBacks++;
   const flat: ArrayLike<number> = typeof tex.toArray === 'function' ? tex.toArray() : tex;
   if (dtype === 'bool') for (let i = 0; i < size; i++) out[i] = flat[i] !== 0 ? 1 : 0;
   else if (dtype === 'int32') for (let i = 0; i < size; i++) out[i] = Math.round(flat[i]!);

@@ -15,6 +15,7 @@ import { registerBackend, type Backend } from '../backend.js';
 import { type GpuHandle, disposeHandle, downloadHandle, gpuInstance, uploadHost } from './device.js';
 import { compileFused } from './fused.js';
 import { gpuKernels } from './kernels.js';
+export { gpuIndexChecks } from './kernels.js';
 
 export const gpuBackend: Backend<GpuHandle> = {
   name: 'gpu',

@@ -4,8 +4,10 @@
  * `runKernel`; outputs stay on the device. Differences from the CPU backend, all from float32 storage:
  * float64 is refused; int32 is exact within ±2^24 (bitwise and/or only for non-negative values); sums and
  * matmuls accumulate in float32; NaN propagation through max/min follows the GL implementation. gather and
- * scatter_add check their indices exactly as the CPU backend does, which for indices computed on the device
- * means reading them back (see validateIndices).
+ * scatter_add check indices that came from the host exactly as the CPU backend does; indices computed on the
+ * device are not read back by default (that would stall every jitted step on the device): out of range, a
+ * gather clamps them and a scatter_add drops their updates, as JAX does on accelerators; with
+ * `gpuIndexChecks.readBack` (XS_GPU_CHECK_INDICES=1) they are read back and checked as on the CPU.
  */
 import type { DType } from '../../core/dtype.js';
 import { allocate } from '../../core/dtype.js';
@@ -176,14 +178,23 @@ const argmaxKernel: GpuKernel = (inputs, params: { axis: number }, out) => {
 };
 
 /**
- * Check indices as the CPU backend does: a negative index wraps once, and one still outside [0, n) is a
- * RangeError naming it. The check needs the values on the host: indices uploaded from the host have an exact
- * host copy; indices computed on the device are read back, once per buffer (the copy is kept with it, so the
- * scatter_add of a gather's gradient does not read them again). That read-back waits for the device to
- * finish the kernels queued before it.
+ * Whether gather and scatter_add on the gpu read indices computed on the device back to check them as the CPU
+ * does (a RangeError naming the index), at the cost of waiting for the device at every such op. Off by default
+ * (out-of-range computed indices are clamped by gather and dropped by scatter_add, as JAX does on
+ * accelerators); on with the environment variable XS_GPU_CHECK_INDICES=1, for debugging. Indices uploaded
+ * from the host are always checked (they have an exact host copy).
+ * @example
+ * import { gpuIndexChecks } from '@xs/tensor';
+ * gpuIndexChecks.readBack = true; // errors, not clamping, for out-of-range computed indices
  */
-function validateIndices(kernel: string, idx: GpuInput, n: number, axis: number): void {
-  const host = hostInt32(idx.handle, sizeOf(idx.shape));
+export const gpuIndexChecks: { readBack: boolean } = {
+  readBack: typeof process !== 'undefined' && process.env?.XS_GPU_CHECK_INDICES === '1',
+};
+
+/** A negative index wraps once; one still outside [0, n) is a RangeError naming it (the CPU backend's rule). */
+function checkIndices(kernel: string, idx: GpuInput, n: number, axis: number): void {
+  const host = idx.handle.store.host ?? (gpuIndexChecks.readBack ? hostInt32(idx.handle, sizeOf(idx.shape)) : undefined);
+  if (!host) return;
   for (let p = 0; p < host.length; p++) {
     const i = host[p]!;
     const j = i < 0 ? i + n : i;
@@ -197,11 +208,13 @@ const gatherKernel: GpuKernel = (inputs, params: { axis: number }, out) => {
   const n = x.shape[axis]!;
   const inner = sizeOf(x.shape.slice(axis + 1));
   const P = sizeOf(idx.shape);
-  validateIndices('gather', idx, n, axis);
+  checkIndices('gather', idx, n, axis);
+  // With nothing to clamp to, every index is out of range (no read-back needed to know it).
+  if (n === 0 && P > 0 && sizeOf(out.shape) > 0) throw new RangeError(`gather: index out of range for axis ${axis} of size 0`);
   const body = [
     ...decompose('i', [sizeOf(x.shape.slice(0, axis)), P, inner], 'c'),
     'const w = x1[c1];',
-    `const wj = w < 0.0 ? w + ${lit(n)} : w;`,
+    `const wj = Math.min(Math.max(w < 0.0 ? w + ${lit(n)} : w, 0.0), ${lit(n - 1)});`,
     `return x0[(c0 * ${lit(n)} + wj) * ${lit(inner)} + c2];`,
   ];
   return runKernel('gather', kernelSource(2, body), [x.handle, idx.handle], sizeOf(out.shape), out.buffer);
@@ -213,7 +226,7 @@ const scatterAddKernel: GpuKernel = (inputs, params: { axis: number }, out) => {
   const n = operand.shape[axis]!;
   const inner = sizeOf(operand.shape.slice(axis + 1));
   const P = sizeOf(idx.shape);
-  validateIndices('scatter_add', idx, n, axis);
+  checkIndices('scatter_add', idx, n, axis);
   const body = [...decompose('i', [sizeOf(operand.shape.slice(0, axis)), n, inner], 'c'), `let acc = ${read('x0', 'i')};`];
   if (P > 0) {
     body.push(
