@@ -187,7 +187,10 @@ const argmaxKernel: GpuKernel = (inputs, params: { axis: number }, out) => {
  * import { gpuIndexChecks } from '@xs/tensor';
  * gpuIndexChecks.readBack = true; // errors, not clamping, for out-of-range computed indices
  */
-export const gpuIndexChecks: { readBack: boolean } = {
+export const gpuIndexChecks: {
+  /** Read computed indices back and check them (true), or clamp/drop out-of-range ones on the device (false). */
+  readBack: boolean;
+} = {
   readBack: typeof process !== 'undefined' && process.env?.XS_GPU_CHECK_INDICES === '1',
 };
 
