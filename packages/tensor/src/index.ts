@@ -39,6 +39,8 @@ export { backendNames, getBackend } from './backends/backend.js';
 export { devices, defaultBackend, setDefaultBackend, autoBackend, backendInfo, devicePut, tidy, keep, dispose, memory, GpuUnavailableError } from './device.js';
 export { matmulThreads, startMatmulThreads, stopMatmulThreads, matmulThreadStats } from './backends/cpu/wasm/threads.js';
 export type { MatmulThreadConfig, MatmulThreadStats } from './backends/cpu/wasm/threads.js';
+export { fusedKernelStats } from './backends/cpu/wasm/elementwise.js';
+export type { FusedKernelStats } from './backends/cpu/wasm/elementwise.js';
 export { probeGpu } from './backends/gpu/runtime.js';
 export { gpuIndexChecks } from './backends/gpu/kernels.js';
 export type { GpuProbe } from './backends/gpu/runtime.js';
