@@ -379,8 +379,9 @@ const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
   // variable XS_WASM=0 keeps every product on the JS path below (for comparison, or as an escape hatch).
   if (M > 1 && N > 1 && M * N * K >= WASM_MIN_WORK && o instanceof Float32Array && A instanceof Float32Array && Bm instanceof Float32Array) {
     const sgemm = wasmSgemm();
-    // Products of at least threadConfig.minWork are split between threads (wasm/threads.ts) once the pool is
-    // up, with the same sums bit for bit; smaller ones (and all until then, or with XS_THREADS=1) use one.
+    // Products of at least matmulThreads.minWork (6M multiply-adds: below, handing over costs what a second
+    // thread gains) are split between threads (wasm/threads.ts) once the pool is up, with the same sums bit
+    // for bit; smaller ones (and all until then, or with XS_THREADS=1) use one.
     const pool = sgemm ? sgemmPool(M * N * K) : undefined;
     // (run returns false, having written nothing, when wasm cannot get the memory: then the JS path runs)
     const run = (aOff: number, bOff: number, cOff: number): boolean =>

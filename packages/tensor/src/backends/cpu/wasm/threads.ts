@@ -3,9 +3,9 @@
  * memory with the calling thread and each compute a part of C with the same kernel (kernel.ts's `run`).
  *
  *   the caller copies A and B into the shared memory (as the single-threaded Sgemm does into its own)
- *   C is cut into chunks of rows (or of columns, when N > M); every participant, the caller included,
- *     claims chunks one at a time from a shared counter and runs the kernel's block loops on its chunk,
- *     with its own packing buffers
+ *   C is cut into one chunk of rows (or of columns, when N > M) per thread; every participant, the caller
+ *     included, claims chunks one at a time from a shared counter and runs the kernel's block loops on its
+ *     chunk, with its own packing buffers
  *   the caller waits (Atomics.wait) until every chunk is done, then copies C out
  *
  * So the kernel interface stays synchronous, and a worker that is slow to wake (a busy machine) only means
@@ -13,18 +13,24 @@
  * single-threaded kernel (same K blocks, same order), so the results are identical bit for bit.
  *
  * Why one shared memory rather than a copy of the operands per worker: the shared memory costs what the
- * single-threaded kernel already pays (A and B copied in once, C out once), while per-worker copies add a
- * copy of all of B (M split) or A (N split) per worker; the kernel runs as fast on a shared memory as on an
- * ordinary one.
+ * single-threaded kernel already pays (A and B copied in once, C out once; the kernel runs as fast on a
+ * shared memory as on an ordinary one, measured), while per-worker copies would add a copy of the shared
+ * operand per worker (all of B for an M split: 7 µs at [100×784]·[784×60], 0.35 ms at 1024³) and of the
+ * parts of C back.
  *
  * Node only for now: the pool needs `node:worker_threads` (loaded with a dynamic import the first time a
  * product is big enough, so browser bundles never load it), SharedArrayBuffer and shared wasm memory. Where
  * any of these is missing, or the workers have not started yet, matmul runs single-threaded. A browser
  * version would start Web Workers with the same protocol (but may not Atomics.wait on its main thread).
  *
- * Workers are unref'd and wait in Atomics.wait, so they never keep a process alive; shutdownThreads()
+ * Workers are unref'd and wait in Atomics.wait, so they never keep a process alive; stopMatmulThreads()
  * stops them explicitly. XS_THREADS=1 (or 0) turns threads off; XS_THREADS=n asks for n threads in all
- * (the caller plus n - 1 workers); the default is min(available cores, 4), none on a single core.
+ * (the caller plus n - 1 workers); the default is min(available cores, 4), none on a single core. Each
+ * thread that runs xs has its own pool: code that already keeps the cores busy with its own worker threads
+ * should set matmulThreads.threads = 1 in them.
+ *
+ * While another process holds the second core, a split product costs about 5% more than on one thread
+ * (the worker rarely gets to claim its chunk, and the caller computes it instead).
  */
 import { gemmModuleBytes } from './kernel.js';
 import { defaultConfig, MAX_BYTES, PAGE, RETAIN_BYTES, sgemmLayout, type RunFn, type SgemmConfig } from './sgemm.js';
@@ -60,11 +66,22 @@ interface WorkerThreads {
 /** Largest wasm memory (pages), declared as the shared memories' maximum. */
 const MAX_PAGES = MAX_BYTES / PAGE;
 
-/** M·N·K from which a float32 product is split between threads (provisional; being measured). */
-export const THREAD_MIN_WORK = 1 << 22;
+/**
+ * M·N·K from which a float32 product is split between threads. Measured on the project's 2-core machine
+ * (Node 20, 2 threads, single-threaded ≈ 40 GFLOP/s; median speed-up over ~200 interleaved rounds while the
+ * machine was otherwise idle): 160³ (4.1M) 1.11×, the seed MLP's 4.7M products ([100×784]·[784×60] and its
+ * transposes) 1.03–1.05× with a tenth of rounds below 0.8×, 176³ (5.5M) 1.19×, 192³ (7.1M) 1.29×, 224³
+ * 1.42×, 256³ 1.55×, 384³ 1.8×, 1024³ 1.94×. Below about 6M the hand-over (waking a worker, packing the
+ * shared operand twice) eats the gain, so the MLP's products stay on one thread.
+ */
+export const THREAD_MIN_WORK = 6 << 20;
 
-/** Chunks per participant: more than one lets a fast thread take over part of a slow one's share. */
-const CHUNKS_PER_THREAD = 2;
+/**
+ * Chunks per thread. One each measured best: 256³ 1.55× against 1.44× with two (each chunk packs the
+ * other operand again), and no worse while another process holds the second core (0.95× against 0.93×),
+ * since the caller also claims the chunk of a worker that has not woken yet.
+ */
+const CHUNKS_PER_THREAD = 1;
 /** At most this many chunks in a product (the chunk table's size). */
 const MAX_CHUNKS = 64;
 
