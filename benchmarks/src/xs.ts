@@ -6,8 +6,12 @@ type P = Tensor[];
 // The matmul thread pool, started (and its workers ready) before anything is timed; the seed step's products
 // are below its threshold, so only the large matmuls use it.
 const threads = await startMatmulThreads();
-const defaultThreads = matmulThreads.threads;
-/** matmul modes: one thread (the peers' setting) and, where the pool runs, all of its threads */
+const defaults = { ...matmulThreads };
+/**
+ * matmul modes: one thread (the peers' setting) and, where the pool runs, all of its threads with the split
+ * forced at every shape (by default products below matmulThreads.minWork, such as [100x784]x[784x60], stay on
+ * one thread)
+ */
 const MODES = threads > 1 ? ['1 thread', `${threads} threads`] : ['1 thread'];
 
 export function xsImpl(data: Data): Impl<P> {
@@ -32,7 +36,7 @@ export function xsImpl(data: Data): Impl<P> {
   return {
     name: 'xs',
     version,
-    detail: `cpu backend, ${threads} matmul thread${threads > 1 ? 's' : ''}`,
+    detail: `cpu backend, ${threads > 1 ? `matmul on ${threads} threads from ${(defaults.minWork / 1e6).toFixed(1)}M multiply-adds (the benchmark's "${threads} threads" splits every shape)` : 'matmul on 1 thread'}`,
     forms: [
       { name: 'eager grad(batched loss)', step: (p) => batched(p, x, t) },
       { name: 'jit(grad(batched loss))', step: (p) => jitBatched(p, x, t) },
@@ -45,15 +49,16 @@ export function xsImpl(data: Data): Impl<P> {
     matmul: (a, b, m, k, n, mode = MODES[0]) => {
       const A = fromTypedArray(a, [m, k]);
       const B = fromTypedArray(b, [k, n]);
-      // (matmulThreads.threads = 1 keeps products on this thread; the running pool serves any value ≥ 2)
-      const t = mode === '1 thread' ? 1 : defaultThreads;
+      // (threads = 1 keeps products on this thread; the running pool serves any value ≥ 2, minWork = 1 splits all)
+      const single = mode === '1 thread';
       return {
         run: () => {
-          matmulThreads.threads = t;
+          matmulThreads.threads = single ? 1 : defaults.threads;
+          matmulThreads.minWork = single ? defaults.minWork : 1;
           void np.matmul(A, B).data();
         },
         close: () => {
-          matmulThreads.threads = defaultThreads;
+          Object.assign(matmulThreads, defaults);
         },
       };
     },
