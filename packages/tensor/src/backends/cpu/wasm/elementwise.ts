@@ -28,17 +28,8 @@ import type { TypedArray } from '../../../core/dtype.js';
 import type { Jaxpr, Var } from '../../../ir/jaxpr.js';
 import type { FusedKernel, KernelInput } from '../../backend.js';
 import { Body, encodeModule, i32, v128, type SimdOp } from './encoder.js';
+import { type WasmApi, type WasmMemory, wasmApi } from './api.js';
 
-/** The parts of the WebAssembly JS API used here (the TS lib config declares no WebAssembly globals). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(deltaPages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  Memory: new (desc: { initial: number }) => WasmMemory;
-}
 
 /** Whether fused float32 groups may compile to wasm (see the file comment), and from which size on. */
 export const wasmFused = {
@@ -214,7 +205,7 @@ let shared: { api: WasmApi; memory: WasmMemory; heap: Float32Array; u8: Uint8Arr
 
 function sharedMemory(): typeof shared {
   if (shared === null) {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+    const api = wasmApi();
     const memory = api ? new api.Memory({ initial: 1 }) : undefined;
     shared = api && memory ? { api, memory, heap: new Float32Array(memory.buffer), u8: new Uint8Array(memory.buffer) } : undefined;
   }

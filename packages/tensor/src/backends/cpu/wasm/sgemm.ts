@@ -26,17 +26,8 @@
  * compiled code is shared), so one huge product does not pin its memory for the life of the process.
  */
 import { SCRATCH_BYTES, gemmModuleBytes, type KernelShape } from './kernel.js';
+import { type WasmApi, type WasmMemory, wasmApi } from './api.js';
 
-/** The parts of the WebAssembly JS API used here (the TS lib config declares no WebAssembly globals). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(deltaPages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  Memory: new (desc: { initial: number }) => WasmMemory;
-}
 /** kernel.ts's `run`: the block loops over C[m0..m1, n0..n1) (pointers and strides in bytes). */
 export type RunFn = (
   m0: number, m1: number, n0: number, n1: number, K: number, kcMax: number, MC: number, NC: number,
@@ -177,7 +168,7 @@ export function sgemmLayout(cfg: SgemmConfig, M: number, N: number, K: number, s
 export function createSgemm(cfg: SgemmConfig = defaultConfig): Sgemm | undefined {
   if (cfg.MC % cfg.MR !== 0 || cfg.NC % (4 * cfg.NV) !== 0) throw new Error('wasm sgemm: MC and NC must be multiples of the tile');
   const bytes = gemmModuleBytes(cfg);
-  const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  const api = wasmApi();
   if (!api) return undefined;
   let module: object;
   try {

@@ -33,18 +33,9 @@
  * (the worker rarely gets to claim its chunk, and the caller computes it instead).
  */
 import { gemmModuleBytes } from './kernel.js';
+import { type SharedWasmMemory as SharedMemory, type WasmApi, wasmApi } from './api.js';
 import { defaultConfig, MAX_BYTES, PAGE, RETAIN_BYTES, sgemmLayout, type RunFn, type SgemmConfig } from './sgemm.js';
 
-/** The parts of the WebAssembly JS API used here, with shared memories (the TS lib declares none). */
-interface SharedMemory {
-  readonly buffer: SharedArrayBuffer;
-  grow(deltaPages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  Memory: new (desc: { initial: number; maximum: number; shared: true }) => SharedMemory;
-}
 
 /** The parts of node:worker_threads used here (declared locally so that no Node types are needed). */
 interface NodePort {
@@ -413,7 +404,7 @@ const NODE_OS = 'node:os';
 
 async function createPool(): Promise<SgemmPool | undefined> {
   try {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+    const api = wasmApi();
     if (!api || typeof SharedArrayBuffer === 'undefined' || typeof Atomics?.wait !== 'function') return undefined;
     const wt = (await import(/* @vite-ignore */ NODE_WORKER_THREADS)) as WorkerThreads;
     let threads = matmulThreads.threads;
