@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Makes sure the workspace libraries the CLI imports (@xs/tensor, @xs/crossstitch) have an up-to-date
-// `dist/`: they are consumed through their package exports, which point at compiled JavaScript. When every
-// `dist/index.js` is newer than every file under that package's `src/`, this does nothing and prints nothing;
-// otherwise it runs `turbo run build --filter=cli^...` (cached) with all its output on stderr, so that the
-// CLI's stdout (for example `train --json`) stays clean.
+// Makes sure the CLI and the workspace libraries it imports (@xs/tensor, @xs/crossstitch) have an up-to-date
+// `dist/`: the libraries are consumed through their package exports, which point at compiled JavaScript, and
+// the scripts run the CLI's compiled `dist/main.js`. When every built entry is newer than every file under its
+// package's `src/`, this does nothing and prints nothing; otherwise it runs `turbo run build --filter=cli...`
+// (cached) with all its output on stderr, so that the CLI's stdout (for example `train --json`) stays clean.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -11,7 +11,13 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
-const libs = ['packages/tensor', 'packages/crossstitch'];
+// [folder, its built entry]: the two libraries, and the CLI itself (the scripts run its compiled dist/main.js:
+// about 0.5 s faster to start than compiling src/ with tsx on every run).
+const libs = [
+  ['packages/tensor', 'index.js'],
+  ['packages/crossstitch', 'index.js'],
+  ['apps/cli', 'main.js'],
+];
 
 function newestMtime(dir) {
   let newest = 0;
@@ -23,8 +29,8 @@ function newestMtime(dir) {
   return newest;
 }
 
-function stale(lib) {
-  const dist = join(root, lib, 'dist', 'index.js');
+function stale([lib, entry]) {
+  const dist = join(root, lib, 'dist', entry);
   if (!existsSync(dist)) return `${lib}/dist is missing`;
   const src = join(root, lib, 'src');
   if (existsSync(src) && newestMtime(src) > statSync(dist).mtimeMs) return `${lib}/src changed since its last build`;
@@ -33,9 +39,9 @@ function stale(lib) {
 
 const reasons = libs.map(stale).filter(Boolean);
 if (reasons.length > 0 && !process.env.XS_SKIP_BUILD) {
-  process.stderr.write(`building the workspace libraries first (${reasons.join('; ')})...\n`);
+  process.stderr.write(`building the CLI and the workspace libraries first (${reasons.join('; ')})...\n`);
   const turbo = join(root, 'node_modules', '.bin', 'turbo');
-  const res = spawnSync(turbo, ['run', 'build', '--filter=cli^...', '--output-logs=errors-only'], {
+  const res = spawnSync(turbo, ['run', 'build', '--filter=cli...', '--output-logs=errors-only'], {
     cwd: root,
     stdio: ['ignore', process.stderr, process.stderr],
     env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
