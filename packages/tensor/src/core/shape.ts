@@ -77,3 +77,50 @@ export function broadcastShapes(where: string, ...shapes: Shape[]): number[] {
   }
   return out;
 }
+
+/** An iteration space after {@link mergeDims}: fewer, longer dimensions with each operand's strides. */
+export interface Merged {
+  /** Merged iteration shape (at least rank 1; all dims > 1 except a lone [1]). */
+  shape: number[];
+  /** strides[k][d]: stride of operand k along merged dim d. */
+  strides: number[][];
+}
+
+/**
+ * Collapse an iteration space walked by several strided operands: drop size-1 dimensions and merge adjacent
+ * dimensions d, d+1 when every operand's stride satisfies stride[d] == stride[d+1] * shape[d+1].
+ * Assumes no dimension is 0 (callers return early on empty outputs). Both backends' kernels use it: the CPU's
+ * loops and the gpu's index arithmetic.
+ */
+export function mergeDims(shape: readonly number[], strides: readonly (readonly number[])[]): Merged {
+  const nOp = strides.length;
+  const ms: number[] = [];
+  const mst: number[][] = [];
+  for (let k = 0; k < nOp; k++) mst.push([]);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const last = ms.length - 1;
+    if (last >= 0) {
+      let ok = true;
+      for (let k = 0; k < nOp; k++) {
+        if (mst[k]![last] !== strides[k]![d]! * n) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) {
+        ms[last] = ms[last]! * n;
+        for (let k = 0; k < nOp; k++) mst[k]![last] = strides[k]![d]!;
+        continue;
+      }
+    }
+    ms.push(n);
+    for (let k = 0; k < nOp; k++) mst[k]!.push(strides[k]![d]!);
+  }
+  if (ms.length === 0) {
+    ms.push(1);
+    for (let k = 0; k < nOp; k++) mst[k]!.push(0);
+  }
+  return { shape: ms, strides: mst };
+}

@@ -9,13 +9,13 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { allocate } from '../../core/dtype.js';
 import type { Kernel, KernelInput, KernelOutput } from '../backend.js';
-import { sizeOf, stridesOf } from '../../core/shape.js';
+import { type Merged, mergeDims, sizeOf, stridesOf } from '../../core/shape.js';
 
 export type CpuInput = KernelInput<TypedArray>;
 export type CpuKernel = Kernel<TypedArray>;
 
-/** Shape arithmetic is shared with the core. */
-export { sizeOf, stridesOf };
+/** Shape arithmetic is shared with the core (and the gpu backend). */
+export { type Merged, mergeDims, sizeOf, stridesOf };
 
 /** A zero-filled output buffer: the planned one when jit passes it, else a fresh one. */
 export function allocOut(out: KernelOutput<TypedArray>): TypedArray {
@@ -31,50 +31,6 @@ export function check(cond: boolean, msg: string): asserts cond {
   if (!cond) throw new Error(`cpu backend: ${msg}`);
 }
 
-export interface Merged {
-  /** Merged iteration shape (at least rank 1; all dims > 1 except a lone [1]). */
-  shape: number[];
-  /** strides[k][d]: stride of operand k along merged dim d. */
-  strides: number[][];
-}
-
-/**
- * Collapse an iteration space walked by several strided operands: drop size-1 dimensions and merge adjacent
- * dimensions d, d+1 when every operand's stride satisfies stride[d] == stride[d+1] * shape[d+1].
- * Assumes no dimension is 0 (callers return early on empty outputs).
- */
-export function mergeDims(shape: readonly number[], strides: readonly (readonly number[])[]): Merged {
-  const nOp = strides.length;
-  const ms: number[] = [];
-  const mst: number[][] = [];
-  for (let k = 0; k < nOp; k++) mst.push([]);
-  for (let d = 0; d < shape.length; d++) {
-    const n = shape[d]!;
-    if (n === 1) continue;
-    const last = ms.length - 1;
-    if (last >= 0) {
-      let ok = true;
-      for (let k = 0; k < nOp; k++) {
-        if (mst[k]![last] !== strides[k]![d]! * n) {
-          ok = false;
-          break;
-        }
-      }
-      if (ok) {
-        ms[last] = ms[last]! * n;
-        for (let k = 0; k < nOp; k++) mst[k]![last] = strides[k]![d]!;
-        continue;
-      }
-    }
-    ms.push(n);
-    for (let k = 0; k < nOp; k++) mst[k]!.push(strides[k]![d]!);
-  }
-  if (ms.length === 0) {
-    ms.push(1);
-    for (let k = 0; k < nOp; k++) mst[k]!.push(0);
-  }
-  return { shape: ms, strides: mst };
-}
 
 /**
  * Walk all dimensions of a merged space except the innermost, calling `fn(offsets)` once per innermost run.

@@ -10,6 +10,7 @@
  * Every texture read is at an exact integer float offset.
  */
 import type { DType } from '../../core/dtype.js';
+import { mergeDims, stridesOf } from '../../core/shape.js';
 import { read } from './device.js';
 
 /** A float literal for GLSL (gpu.js types `3` as Integer, `3.0` as Number). */
@@ -126,47 +127,8 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
   return s;
 }
 
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
 
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
 
-/**
- * Collapse an index space walked by several strided operands (drop size-1 dims, merge adjacent dims whose
- * strides are compatible for every operand), so the kernel does fewer divisions.
- */
-export function mergeDims(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const ms: number[] = [];
-  const mst: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    const n = shape[d]!;
-    if (n === 1) continue;
-    const last = ms.length - 1;
-    if (last >= 0 && strides.every((s, k) => mst[k]![last] === s[d]! * n)) {
-      ms[last] = ms[last]! * n;
-      strides.forEach((s, k) => (mst[k]![last] = s[d]!));
-      continue;
-    }
-    ms.push(n);
-    strides.forEach((s, k) => mst[k]!.push(s[d]!));
-  }
-  if (ms.length === 0) {
-    ms.push(1);
-    mst.forEach((s) => s.push(0));
-  }
-  return { shape: ms, strides: mst };
-}
 
 /**
  * Body statements that read each operand (strided over `outShape`, 0 on broadcast axes) into `v${k}`.

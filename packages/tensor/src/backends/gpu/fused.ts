@@ -9,7 +9,8 @@
 import type { DType } from '../../core/dtype.js';
 import type { Jaxpr, Var } from '../../ir/jaxpr.js';
 import type { FusedKernel, KernelInput } from '../backend.js';
-import { ELEMENTWISE, broadcastStrides, kernelSource, readOperands, sizeOf } from './codegen.js';
+import { sizeOf } from '../../core/shape.js';
+import { ELEMENTWISE, broadcastStrides, kernelSource, readOperands } from './codegen.js';
 import { type GpuHandle, type KernelSpec, float64Error, maxKernelOutputs, runKernels } from './device.js';
 
 /** The kernel computing `targets` (at most maxKernelOutputs() of the group's outputs). */

@@ -12,7 +12,8 @@
 import type { DType } from '../../core/dtype.js';
 import { allocate } from '../../core/dtype.js';
 import type { Kernel, KernelInput, KernelOutput } from '../backend.js';
-import { ELEMENTWISE, broadcastStrides, decompose, kernelSource, lit, mergeDims, offsetExpr, readOperands, sizeOf, stridesOf } from './codegen.js';
+import { mergeDims, sizeOf, stridesOf } from '../../core/shape.js';
+import { ELEMENTWISE, broadcastStrides, decompose, kernelSource, lit, offsetExpr, readOperands } from './codegen.js';
 import { type GpuHandle, float64Error, handleOn, hostInt32, read, runKernel, uploadInto } from './device.js';
 import { dotGeneralKernel } from './matmul.js';
 

@@ -24,7 +24,8 @@
  */
 import { allocate } from '../../core/dtype.js';
 import type { Kernel, KernelInput, KernelOutput } from '../backend.js';
-import { decompose, kernelSource, lit, mergeDims, offsetExpr, sizeOf, stridesOf } from './codegen.js';
+import { mergeDims, sizeOf, stridesOf } from '../../core/shape.js';
+import { decompose, kernelSource, lit, offsetExpr } from './codegen.js';
 import { type GpuHandle, type KernelSpec, type TempTexture, MAX_GPU_SIZE, glslKernels, maxKernelOutputs, runKernel, runTemp, uploadInto } from './device.js';
 
 type GpuInput = KernelInput<GpuHandle>;
