@@ -94,6 +94,28 @@ export function textureOf(h: GpuHandle, where: string): any {
 // ---------------------------------------------------------------------------------------------------------
 // gpu.js instance and kernel cache
 
+/**
+ * A shader helper combining the bits of two non-negative integers held in floats (GLSL ES 1.0 has no integer
+ * bit operators): bit by bit over 25 bits, a bit of the result set when `op` ('&&' or '||') holds for the two.
+ */
+function bitwiseHelper(name: string, op: '&&' | '||'): string {
+  return `function ${name}(a, b) {
+    let r = 0.0;
+    let p = 1.0;
+    let x = a;
+    let y = b;
+    for (let k = 0; k < 25; k++) {
+      const hx = Math.floor(x * 0.5);
+      const hy = Math.floor(y * 0.5);
+      if (x - hx * 2.0 == 1.0 ${op} y - hy * 2.0 == 1.0) { r = r + p; }
+      x = hx;
+      y = hy;
+      p = p * 2.0;
+    }
+    return r;
+  }`;
+}
+
 const HELPERS = [
   // expm1/log1p: a short Taylor series near 0 (GL compilers may fold Kahan's (u - 1)·x / log(u) trick away)
   `function xs_expm1(x) {
@@ -157,36 +179,8 @@ const HELPERS = [
     if (a * b < 0.0) { return -q; }
     return q;
   }`,
-  `function xs_bitand(a, b) {
-    let r = 0.0;
-    let p = 1.0;
-    let x = a;
-    let y = b;
-    for (let k = 0; k < 25; k++) {
-      const hx = Math.floor(x * 0.5);
-      const hy = Math.floor(y * 0.5);
-      if (x - hx * 2.0 == 1.0 && y - hy * 2.0 == 1.0) { r = r + p; }
-      x = hx;
-      y = hy;
-      p = p * 2.0;
-    }
-    return r;
-  }`,
-  `function xs_bitor(a, b) {
-    let r = 0.0;
-    let p = 1.0;
-    let x = a;
-    let y = b;
-    for (let k = 0; k < 25; k++) {
-      const hx = Math.floor(x * 0.5);
-      const hy = Math.floor(y * 0.5);
-      if (x - hx * 2.0 == 1.0 || y - hy * 2.0 == 1.0) { r = r + p; }
-      x = hx;
-      y = hy;
-      p = p * 2.0;
-    }
-    return r;
-  }`,
+  bitwiseHelper('xs_bitand', '&&'),
+  bitwiseHelper('xs_bitor', '||'),
 ];
 
 let gpu: any = null;
