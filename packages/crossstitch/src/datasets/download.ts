@@ -3,10 +3,10 @@
  * computed and a progress bar drawn on stderr, then fsynced and renamed into place only when the hash is the
  * expected one. The fetch function is injectable, so tests serve bytes from memory.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createHash } from 'node:crypto';
-import { fsyncDir, tempPathFor } from '../util/atomic.js';
+import { discardTemp, fsyncDir, tempPathFor } from '../util/atomic.js';
 import { ChecksumError } from './verify.js';
 
 /** The part of a fetch `Response` that downloads use. */
@@ -270,14 +270,7 @@ async function downloadOne(url: string, opts: DownloadOptions): Promise<Download
     bar?.finish(true);
     return { url, bytes, sha256: actual };
   } catch (err) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    rmSync(tmp, { force: true });
+    discardTemp(fd, tmp);
     bar?.finish(false, (err as Error).message.split('\n')[0]);
     throw err;
   }

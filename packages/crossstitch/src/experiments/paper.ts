@@ -38,13 +38,13 @@
  */
 import { type Tensor, fromTypedArray, jit, nn, numpy as np, random, valueAndGrad } from '@xs/tensor';
 import { type Split, loadDataset } from '../datasets/load.js';
-import { permutationFromKey, takeSplit } from '../datasets/batching.js';
+import { permutationFromKey, takeShuffled, takeSplit } from '../datasets/batching.js';
 import { makeMultiFashionMnist } from '../datasets/multi-mnist.js';
 import { type MlpParams, initMlp } from '../models/mlp.js';
 import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
 import { type HardShareParams, type TwoTaskBatch, crossStitchLogits, diagonalAlpha, hardShareLogits, initCrossStitch, initDiagonalAlpha, twoTaskLoss } from '../models/cross-stitch.js';
 import { adam, applyUpdates, sgd } from '../optim/optimizers.js';
-import type { SeedData } from './types.js';
+import type { ExperimentRunOptions, SeedData } from './types.js';
 
 /** A benchmark of the paper's experiment: `combined` (MNIST + Fashion-MNIST, one label per image) or `multi` (Multi-(Fashion+MNIST), two labels per image). */
 export type PaperBenchmark = 'combined' | 'multi';
@@ -305,22 +305,9 @@ export interface PaperProgressEvent {
 }
 
 /** What the runner may pass to {@link runPaperExperiment} besides the config. */
-export interface PaperRunOptions {
+export interface PaperRunOptions extends ExperimentRunOptions {
   /** Called with progress events. */
   onProgress?: (e: PaperProgressEvent) => void;
-  /** Stops at the next step when aborted; the promise then rejects with an AbortError. */
-  signal?: AbortSignal;
-  /** Where the data lives (see datasets/resolve.ts), when `data` is not given. */
-  dataDir?: string;
-  /** Pre-loaded data (tests: generated). */
-  data?: {
-    /** MNIST, both splits. */
-    mnist: SeedData;
-    /** Fashion-MNIST, both splits. */
-    fashion: SeedData;
-  };
-  /** Emit a progress event every this many steps (default 25), besides one at the start and end of each run. */
-  progressEvery?: number;
   /**
    * Cells already finished (e.g. read back from a run folder): checked with {@link checkPaperCell} against the
    * configuration, then used as they are instead of being trained again. Cells of the grid not in `done` run.
@@ -418,22 +405,22 @@ function taskData(images: Float32Array, yA: Int32Array, yB: Int32Array, mA: Floa
   return { x: images, yA, yB, mA, mB, count: yA.length };
 }
 
+/** `n` examples, all zero (no labels, no task), to be filled in. */
+function emptyTaskData(n: number): TaskData {
+  return taskData(new Float32Array(n * 784), new Int32Array(n), new Int32Array(n), new Float32Array(n), new Float32Array(n));
+}
+
 function subset(d: TaskData, idx: ArrayLike<number>): TaskData {
-  const n = idx.length;
-  const x = new Float32Array(n * 784);
-  const yA = new Int32Array(n);
-  const yB = new Int32Array(n);
-  const mA = new Float32Array(n);
-  const mB = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
+  const out = emptyTaskData(idx.length);
+  for (let i = 0; i < idx.length; i++) {
     const j = idx[i]!;
-    x.set(d.x.subarray(j * 784, (j + 1) * 784), i * 784);
-    yA[i] = d.yA[j]!;
-    yB[i] = d.yB[j]!;
-    mA[i] = d.mA[j]!;
-    mB[i] = d.mB[j]!;
+    out.x.set(d.x.subarray(j * 784, (j + 1) * 784), i * 784);
+    out.yA[i] = d.yA[j]!;
+    out.yB[i] = d.yB[j]!;
+    out.mA[i] = d.mA[j]!;
+    out.mB[i] = d.mB[j]!;
   }
-  return taskData(x, yA, yB, mA, mB);
+  return out;
 }
 
 /** The examples carrying a label of task `t`. */
@@ -484,24 +471,20 @@ function buildBench(kind: PaperBenchmark, data: { mnist: SeedData; fashion: Seed
     const nM = mnist.train.count;
     const nF = fashion.train.count;
     const take = (perm: Int32Array, n: number): TaskData => {
-      const x = new Float32Array(n * 784);
-      const yA = new Int32Array(n);
-      const yB = new Int32Array(n);
-      const mA = new Float32Array(n);
-      const mB = new Float32Array(n);
+      // the first n of the shuffled MNIST + Fashion pool; an index below nM is an MNIST example (task A)
+      const picked = takeShuffled([mnist.train, fashion.train], perm, n);
+      const out = emptyTaskData(n);
+      out.x.set(picked.images);
       for (let i = 0; i < n; i++) {
-        const j = perm[i]!;
-        const [s, r] = j < nM ? [mnist.train, j] : [fashion.train, j - nM];
-        x.set(s.images.subarray(r * 784, (r + 1) * 784), i * 784);
-        if (j < nM) {
-          yA[i] = s.labels[r]!;
-          mA[i] = 1;
+        if (perm[i]! < nM) {
+          out.yA[i] = picked.labels[i]!;
+          out.mA[i] = 1;
         } else {
-          yB[i] = s.labels[r]!;
-          mB[i] = 1;
+          out.yB[i] = picked.labels[i]!;
+          out.mB[i] = 1;
         }
       }
-      return taskData(x, yA, yB, mA, mB);
+      return out;
     };
     const test = (s: Split) => {
       const n = Math.min(testExamples, s.count);

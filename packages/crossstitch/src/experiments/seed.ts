@@ -5,8 +5,8 @@
  * test every net on both test sets.
  */
 import { type JittedFunction, type Tensor, jit, tree, valueAndGrad, vmap } from '@xs/tensor';
-import { type Split, loadDataset, makeSplit } from '../datasets/load.js';
-import { permutationFromKey } from '../datasets/batching.js';
+import { type Split, loadDataset } from '../datasets/load.js';
+import { permutationFromKey, takeShuffled } from '../datasets/batching.js';
 import { confusionMatrix, perClassAccuracy } from '../metrics.js';
 import { type MlpParams, initMlp, nllOne } from '../models/mlp.js';
 import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
@@ -165,38 +165,6 @@ function checkAlpha(alpha: unknown, hidden: readonly [number, number]): AlphaPar
     throw new RangeError(`resume.alpha: expected [[a1 ${hidden[1]}x${hidden[0]}, a2 ${hidden[1]}x${hidden[0]}]]`);
   }
   return a;
-}
-
-/**
- * The first `count` examples of the concatenation of `splits` shuffled by `perm` — the same as
- * `sliceSplit(shuffleSplit(concatSplits(...splits), key), 0, count)` for `perm = permutationFromKey(key, n)`,
- * without copying all of the concatenation.
- * @example
- * const stitchTrain = takeShuffled([mnist.train, fashion.train], permutationFromKey(key, 120000), 2000);
- */
-export function takeShuffled(splits: readonly Split[], perm: Int32Array, count: number): Split {
-  const f = splits[0]!.features;
-  const offsets: number[] = [];
-  let n = 0;
-  for (const s of splits) {
-    if (s.features !== f) throw new RangeError('takeShuffled: splits differ in features');
-    offsets.push(n);
-    n += s.count;
-  }
-  if (perm.length !== n) throw new RangeError(`takeShuffled: permutation of ${perm.length} for ${n} examples`);
-  if (count > n) throw new RangeError(`takeShuffled: ${count} examples asked of ${n}`);
-  const images = new Float32Array(count * f);
-  const labels = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const j = perm[i]!;
-    let k = splits.length - 1;
-    while (offsets[k]! > j) k--;
-    const s = splits[k]!;
-    const r = j - offsets[k]!;
-    images.set(s.images.subarray(r * f, (r + 1) * f), i * f);
-    labels[i] = s.labels[r]!;
-  }
-  return makeSplit(images, labels, f);
 }
 
 /**

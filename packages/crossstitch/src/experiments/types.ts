@@ -165,20 +165,11 @@ export interface SeedData {
   test: import('../datasets/load.js').Split;
 }
 
-/** What the runner may pass in besides the config. */
-export interface RunOptions {
-  /** Called with progress events (progress bars). */
-  onProgress?: (e: ProgressEvent) => void;
-  /**
-   * Called (and awaited) when a phase finishes, with the parameters of every phase done so far (resumed ones
-   * included; later phases absent), so a runner can checkpoint and later pass them back as `resume`.
-   */
-  onPhaseDone?: (phase: SeedPhase, params: Partial<SeedResult['params']>) => void | Promise<void>;
-  /** Parameters of phases already done (from checkpoints): those phases are skipped. */
-  resume?: Partial<SeedResult['params']>;
-  /** Stops cleanly at the next step when aborted (Ctrl-C); the promise rejects with an AbortError after onPhaseDone of finished phases. */
+/** What both experiment runners (the seed one and the paper one) take besides their config. */
+export interface ExperimentRunOptions {
+  /** Stops cleanly at the next step when aborted (Ctrl-C); the promise then rejects with an AbortError. */
   signal?: AbortSignal;
-  /** Where the data lives (see datasets/resolve.ts); tests pass generated data instead via `data`. */
+  /** Where the data lives (see datasets/resolve.ts) when `data` is not given. */
   dataDir?: string;
   /** Pre-loaded datasets (tests use small generated ones); a loaded `Dataset` fits. */
   data?: {
@@ -187,8 +178,22 @@ export interface RunOptions {
     /** Fashion-MNIST, both splits. */
     fashion: SeedData;
   };
-  /** Emit a progress event every this many steps (default 25), besides one at the end of every epoch. */
+  /** Emit a progress event every this many steps (default 25), besides those at the ends of epochs or runs. */
   progressEvery?: number;
+}
+
+/** What the runner may pass to the seed experiment besides the config. */
+export interface RunOptions extends ExperimentRunOptions {
+  /** Called with progress events (progress bars). */
+  onProgress?: (e: ProgressEvent) => void;
+  /**
+   * Called (and awaited) when a phase finishes, with the parameters of every phase done so far (resumed ones
+   * included; later phases absent), so a runner can checkpoint and later pass them back as `resume`. An
+   * aborted run rejects after the onPhaseDone of its finished phases.
+   */
+  onPhaseDone?: (phase: SeedPhase, params: Partial<SeedResult['params']>) => void | Promise<void>;
+  /** Parameters of phases already done (from checkpoints): those phases are skipped. */
+  resume?: Partial<SeedResult['params']>;
   /**
    * Train the MNIST and Fashion-MNIST nets at the same time, each in a worker thread (the results are
    * bit-identical to training them one after the other). `'auto'` (the default): when both need training,

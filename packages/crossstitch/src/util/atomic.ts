@@ -36,6 +36,18 @@ export interface AtomicWriteOptions {
   durable?: boolean;
 }
 
+/** After a failed write: close the temporary file if it is open (quietly: the write is failing already) and remove it. */
+export function discardTemp(fd: number | undefined, tmp: string): void {
+  if (fd !== undefined) {
+    try {
+      closeSync(fd);
+    } catch {
+      /* already failing */
+    }
+  }
+  rmSync(tmp, { force: true });
+}
+
 /**
  * Write `chunks` to `path` atomically (temp file + fsync + rename), creating the parent folder if needed.
  * @example atomicWriteFile('/tmp/x.bin', [header, body]);
@@ -60,14 +72,7 @@ export function atomicWriteFile(path: string, chunks: Uint8Array | readonly Uint
     renameSync(tmp, path);
     if (durable) fsyncDir(dir);
   } catch (err) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    rmSync(tmp, { force: true });
+    discardTemp(fd, tmp);
     throw err;
   }
 }
