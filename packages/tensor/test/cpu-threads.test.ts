@@ -10,12 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cpuBackend } from '../src/backends/cpu/index.js';
 import { createSgemm, RETAIN_BYTES, wasmMatmul } from '../src/backends/cpu/wasm/sgemm.js';
 import { shutdownThreads, startThreads, matmulThreads, threadStats, THREAD_MIN_WORK, type SgemmPool } from '../src/backends/cpu/wasm/threads.js';
 import { mulberry32 } from './helpers/rng.js';
+import { dotMM } from './helpers/matmul.js';
 
-const dot = cpuBackend.kernels.get('dot_general')!;
 const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
 function rand32(r: () => number, n: number): Float32Array {
@@ -41,19 +40,6 @@ const layouts = [
 ] as const;
 const label = (ta: boolean, tb: boolean): string => `${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}`;
 
-/** dot_general of op(A)·op(B) with leading batch dims (the forms matmul, its transposes and vmap produce). */
-function dotMM(A: Float32Array, B: Float32Array, M: number, K: number, N: number, ta: boolean, tb: boolean, batch: number[] = []): Float32Array {
-  const nb = batch.length;
-  const bax = batch.map((_, i) => i);
-  return dot(
-    [
-      { handle: A, shape: [...batch, ...(ta ? [K, M] : [M, K])], dtype: 'float32' },
-      { handle: B, shape: [...batch, ...(tb ? [N, K] : [K, N])], dtype: 'float32' },
-    ],
-    { contract: [[nb + (ta ? 0 : 1)], [nb + (tb ? 1 : 0)]], batch: [bax, bax] },
-    { shape: [...batch, M, N], dtype: 'float32' },
-  ) as Float32Array;
-}
 
 const initial = { ...matmulThreads };
 const wasmInitially = wasmMatmul.enabled;

@@ -13,6 +13,7 @@ import { sleb, uleb } from '../src/backends/cpu/wasm/encoder.js';
 import { gemmModuleBytes } from '../src/backends/cpu/wasm/kernel.js';
 import { createSgemm, defaultConfig, RETAIN_BYTES, wasmMatmul, type SgemmConfig } from '../src/backends/cpu/wasm/sgemm.js';
 import { mulberry32 } from './helpers/rng.js';
+import { dotMM } from './helpers/matmul.js';
 
 const dot = cpuBackend.kernels.get('dot_general')!;
 const U32 = 2 ** -24; // float32 unit roundoff
@@ -235,19 +236,6 @@ describe('wasm sgemm kernel against a float64 reference', () => {
   });
 });
 
-/** dot_general of op(A)·op(B) with `batch` leading batch dims. */
-function dotMM(A: Float32Array, B: Float32Array, M: number, K: number, N: number, ta: boolean, tb: boolean, batch: number[] = [], buffer?: Float32Array) {
-  const nb = batch.length;
-  const bax = batch.map((_, i) => i);
-  return dot(
-    [
-      { handle: A, shape: [...batch, ...(ta ? [K, M] : [M, K])], dtype: 'float32' },
-      { handle: B, shape: [...batch, ...(tb ? [N, K] : [K, N])], dtype: 'float32' },
-    ],
-    { contract: [[nb + (ta ? 0 : 1)], [nb + (tb ? 1 : 0)]], batch: [bax, bax] },
-    { shape: [...batch, M, N], dtype: 'float32', ...(buffer ? { buffer } : {}) },
-  ) as Float32Array;
-}
 
 /** A float32 result of a float64 sum rounded once (the JS path): within an ulp of the reference. */
 function expectF64Summed(out: Float32Array, val: Float64Array, mag: Float64Array): void {
