@@ -8,38 +8,15 @@
  * Run: pnpm bench:xs   (or: npx tsx --expose-gc packages/tensor/bench/seed-step.ts [--quick] [--backend cpu|gpu])
  */
 import os from 'node:os';
-import { type Tensor, backendInfo, grad, jit, nn, numpy as np, random, setDefaultBackend, tree, vmap } from '../src/index.js';
+import { type Tensor, backendInfo, jit, numpy as np, random, setDefaultBackend, tree, vmap } from '../src/index.js';
+import { type Params, batchedStep, initParams, perExampleStep } from './seed-model.js';
 
-type Params = [Tensor, Tensor][];
 type Step = (p: Params, x: Tensor, t: Tensor) => Params;
 const quick = process.argv.includes('--quick');
 // --backend cpu|gpu|auto (default cpu): where the arrays live (gpu needs a GL context: run under xvfb-run -a)
 const backendArg = process.argv.indexOf('--backend');
 if (backendArg >= 0) setDefaultBackend(process.argv[backendArg + 1] ?? 'cpu');
 const backendTol = backendInfo().name === 'gpu' ? 1e-4 : 1e-5;
-
-function initParams(key: Tensor): Params {
-  const sizes = [784, 60, 20, 10];
-  const keys = random.splitKeys(key, 3);
-  return [0, 1, 2].map((i) => {
-    const w = random.normal(keys[i]!, [sizes[i + 1]!, sizes[i]!]).div(10);
-    return [w, np.zeros([sizes[i + 1]!])] as [Tensor, Tensor];
-  });
-}
-
-/** The notebook's dense_network_list: no bias on the output layer. */
-function predict(p: Params, x: Tensor): Tensor {
-  const h1 = nn.sigmoid(np.add(np.matmul(x, p[0]![0].T), p[0]![1]));
-  const h2 = nn.sigmoid(np.add(np.matmul(h1, p[1]![0].T), p[1]![1]));
-  return nn.softmax(np.matmul(h2, p[2]![0].T));
-}
-/** The notebook's NLL for one example with a one-hot target. */
-const lossOne = (p: Params, x: Tensor, t: Tensor): Tensor => np.negative(np.log(np.take(predict(p, x), np.argmax(t))));
-const sgd = (p: Params, g: Params): Params => tree.map((a: Tensor, b: Tensor) => a.sub(b.mul(0.01)), p as any, g as any) as any;
-
-const batchedStep = (p: Params, x: Tensor, t: Tensor): Params => sgd(p, grad((q: Params) => vmap(lossOne, { inAxes: [null, 0, 0] })(q, x, t).sum())(p));
-const perExampleStep = (p: Params, x: Tensor, t: Tensor): Params =>
-  sgd(p, tree.map((g: Tensor) => g.sum(0), vmap(grad(lossOne), { inAxes: [null, 0, 0] })(p, x, t) as any) as any);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createSgemm, RETAIN_BYTES, wasmMatmul } from '../src/backends/cpu/wasm/sgemm.js';
 import { shutdownThreads, startThreads, matmulThreads, threadStats, THREAD_MIN_WORK, type SgemmPool } from '../src/backends/cpu/wasm/threads.js';
 import { mulberry32 } from './helpers/rng.js';
-import { dotMM } from './helpers/matmul.js';
+import { dotMM, label, layouts } from './helpers/matmul.js';
 
 const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
@@ -32,13 +32,6 @@ function firstBitDifference(x: Float32Array, y: Float32Array): number {
   return -1;
 }
 
-const layouts = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
-const label = (ta: boolean, tb: boolean): string => `${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}`;
 
 
 const initial = { ...matmulThreads };

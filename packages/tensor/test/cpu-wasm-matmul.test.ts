@@ -13,7 +13,7 @@ import { sleb, uleb } from '../src/backends/cpu/wasm/encoder.js';
 import { gemmModuleBytes } from '../src/backends/cpu/wasm/kernel.js';
 import { createSgemm, defaultConfig, RETAIN_BYTES, wasmMatmul, type SgemmConfig } from '../src/backends/cpu/wasm/sgemm.js';
 import { mulberry32 } from './helpers/rng.js';
-import { dotMM } from './helpers/matmul.js';
+import { dotMM, label, layouts } from './helpers/matmul.js';
 
 const dot = cpuBackend.kernels.get('dot_general')!;
 const U32 = 2 ** -24; // float32 unit roundoff
@@ -68,13 +68,6 @@ function expectWithinF32Bound(out: ArrayLike<number>, val: Float64Array, mag: Fl
   return worst;
 }
 
-const layouts = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
-const label = (ta: boolean, tb: boolean): string => `${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}`;
 
 describe('wasm encoder', () => {
   it('LEB128', () => {

@@ -19,3 +19,14 @@ export function dotMM(A: Float32Array, B: Float32Array, M: number, K: number, N:
     { shape: [...batch, M, N], dtype: 'float32', ...(buffer ? { buffer } : {}) },
   ) as Float32Array;
 }
+
+/** The four transpose layouts (ta, tb) of a product. */
+export const layouts = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
+
+/** A layout's name in test titles: `Aᵀ·B`. */
+export const label = (ta: boolean, tb: boolean): string => `${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}`;
