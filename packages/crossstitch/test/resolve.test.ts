@@ -10,7 +10,9 @@ import {
   encodeIdx,
   candidateLocations,
   defaultSystemDirs,
+  IdxFormatError,
   loadDataset,
+  loadDatasets,
   locateDataset,
   mnistDataPackageDir,
   resolveDataset,
@@ -244,5 +246,51 @@ describe('loading verifies checksums (never a silent mis-read)', () => {
     await expect(loadDataset('fashion-mnist', { env: w.env, dataDir: join(w.root, 'd'), catalog, download: false, verify: false })).rejects.toThrow(
       /train-images-idx3-ubyte: count mismatch: 3 images but .*train-labels-idx1-ubyte has 2 labels/,
     );
+  });
+});
+
+describe('loadDatasets: several datasets decoded side by side in worker threads', () => {
+  const synM = syntheticDataset('mnist', 3);
+  const synF = syntheticDataset('fashion-mnist', 7);
+  const catalog = { mnist: synM.spec, 'fashion-mnist': synF.spec };
+  const setUp = () => {
+    const w = world();
+    writeSynthetic(join(w.root, 'd', 'mnist'), synM);
+    const fDir = writeSynthetic(join(w.root, 'd', 'fashion-mnist'), synF, 'gz');
+    return { opts: { env: w.env, dataDir: join(w.root, 'd'), catalog, download: false }, fDir };
+  };
+
+  it('gives what loadDataset gives, in shared memory, with threads or without', async () => {
+    const { opts } = setUp();
+    const one = [await loadDataset('mnist', opts), await loadDataset('fashion-mnist', opts)];
+    for (const threads of [true, false]) {
+      const both = await loadDatasets(['mnist', 'fashion-mnist'], { ...opts, threads });
+      for (let i = 0; i < 2; i++) {
+        expect(both[i]!.name).toBe(one[i]!.name);
+        expect(both[i]!.source.verified).toEqual(one[i]!.source.verified);
+        for (const s of ['train', 'test'] as const) {
+          expect(both[i]![s].images).toEqual(one[i]![s].images);
+          expect(both[i]![s].labels).toEqual(one[i]![s].labels);
+          expect(both[i]![s].images.buffer).toBeInstanceOf(SharedArrayBuffer);
+        }
+      }
+    }
+  });
+
+  it("a worker's ChecksumError / IdxFormatError arrives as that class, with its fields", async () => {
+    const { opts, fDir } = setUp();
+    const bad = synF.raw.trainLabels.slice();
+    bad[8] = (bad[8]! + 1) % 10;
+    writeFileSync(join(fDir, 'train-labels-idx1-ubyte.gz'), gzipSync(bad));
+    const err = await loadDatasets(['mnist', 'fashion-mnist'], { ...opts, threads: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(ChecksumError);
+    expect(err.file).toBe(join(fDir, 'train-labels-idx1-ubyte.gz'));
+    expect(err.expected).toBe(synF.spec.files.trainLabels.rawSha256);
+    expect(err.message).toContain('SHA-256 mismatch');
+
+    writeFileSync(join(fDir, 'train-labels-idx1-ubyte.gz'), gzipSync(encodeIdx({ type: 'uint8', dims: [2], data: Uint8Array.from([1, 2]) })));
+    const err2 = await loadDatasets(['mnist', 'fashion-mnist'], { ...opts, verify: false, threads: true }).catch((e) => e);
+    expect(err2).toBeInstanceOf(IdxFormatError);
+    expect(err2.message).toMatch(/train-images-idx3-ubyte.gz: count mismatch: 3 images but .*train-labels-idx1-ubyte.gz has 2 labels/);
   });
 });

@@ -1,5 +1,5 @@
 /** Options and helpers shared by several commands. */
-import { type Dataset, loadDataset } from '@xs/crossstitch';
+import { type Dataset, loadDatasets } from '@xs/crossstitch';
 import { type OptionSpec, text } from '../args.js';
 import { type Context, userPath } from '../context.js';
 
@@ -25,8 +25,7 @@ export function dataFlags(o: Record<string, unknown>, ctx: Context): { dataDir?:
 export async function loadBoth(flags: { dataDir?: string; verify: boolean }, ctx: Context, quiet: boolean): Promise<{ mnist: Dataset; fashion: Dataset; seconds: number }> {
   const t0 = performance.now();
   const opts = { ...flags, env: ctx.env, progress: quiet ? null : ctx.stderr };
-  const mnist = await loadDataset('mnist', opts);
-  const fashion = await loadDataset('fashion-mnist', opts);
+  const [mnist, fashion] = (await loadDatasets(['mnist', 'fashion-mnist'], opts)) as [Dataset, Dataset];
   return { mnist, fashion, seconds: (performance.now() - t0) / 1000 };
 }
 

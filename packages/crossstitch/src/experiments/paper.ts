@@ -37,7 +37,7 @@
  * (n − 1) over the seeds.
  */
 import { type Tensor, fromTypedArray, jit, nn, numpy as np, random, valueAndGrad } from '@xs/tensor';
-import { type Split, loadDataset } from '../datasets/load.js';
+import { type Dataset, type Split, loadDatasets } from '../datasets/load.js';
 import { permutationFromKey, takeShuffled, takeSplit } from '../datasets/batching.js';
 import { makeMultiFashionMnist } from '../datasets/multi-mnist.js';
 import { type MlpParams, initMlp } from '../models/mlp.js';
@@ -572,7 +572,8 @@ export async function runPaperExperiment(config: Partial<PaperConfig> = {}, opti
   let data = options.data;
   if (!data && restored.size < cfg.benchmarks.length * cfg.budgets.length * cfg.seeds) {
     const o = options.dataDir === undefined ? {} : { dataDir: options.dataDir };
-    data = { mnist: await loadDataset('mnist', o), fashion: await loadDataset('fashion-mnist', o) };
+    const [mnist, fashion] = (await loadDatasets(['mnist', 'fashion-mnist'], o)) as [Dataset, Dataset];
+    data = { mnist, fashion };
   }
   timings.data = now() - t0;
   const sizes = [784, cfg.hidden[0], cfg.hidden[1], CLASSES];

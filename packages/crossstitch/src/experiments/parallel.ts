@@ -5,11 +5,9 @@
  * workers through shared memory (see `decodeImages`); progress events come back as messages.
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { defaultBackend, fromTypedArray } from '@xs/tensor';
 import type { Split } from '../datasets/load.js';
+import { spawnWorker } from '../util/worker.js';
 import type { MlpParams } from '../models/mlp.js';
 import type { PhaseOutcome } from './phase.js';
 import type { EpochRecord, ProgressEvent, SeedConfig } from './types.js';
@@ -54,21 +52,6 @@ export function trainNetsInParallel(cfg: SeedConfig, parallel: boolean | 'auto',
   return defaultBackend() === 'cpu' && availableParallelism() >= 2 && steps('mnist') >= MIN_PARALLEL_STEPS && steps('fashion') >= MIN_PARALLEL_STEPS;
 }
 
-/**
- * The worker entry. From the compiled package it is `seed-worker.js` next to this file; from TypeScript
- * sources (tests, `tsx`) a worker does not inherit the parent's TypeScript loader, so a small bootstrap
- * registers tsx's loader first and then imports `seed-worker.ts`.
- */
-function spawn(job: NetJob): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./seed-worker.js', here), { workerData: job });
-  const tsxPackage = createRequire(here).resolve('tsx/package.json');
-  const tsxApi = pathToFileURL(tsxPackage.replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
-  const entry = new URL('./seed-worker.ts', here).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: job });
-}
-
 /** A net training in a worker: its outcome, and a way to stop it. */
 export interface NetWorker {
   readonly outcome: Promise<PhaseOutcome<MlpParams>>;
@@ -89,7 +72,7 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
     features: f,
     progressEvery,
   };
-  const worker = spawn(job);
+  const worker = spawnWorker(import.meta.url, 'seed-worker', job);
   let settled = false;
   const outcome = new Promise<PhaseOutcome<MlpParams>>((resolve, reject) => {
     const fail = (why: string): void => {

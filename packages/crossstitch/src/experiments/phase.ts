@@ -24,9 +24,21 @@ export function seedKeys(seed: number): { mnist: Tensor; fashion: Tensor; shuffl
 
 const predictJit = jit(predict);
 
-/** Predicted classes of `params` on a split (one compiled forward pass over all of it). */
+/**
+ * Examples per forward pass of {@link classify}: a block's activations stay in cache (a 10,000-example pass
+ * ran its products at about 70% of the speed of 1,000-example ones), and validation sets of this size reuse
+ * the same compiled pass.
+ */
+const CLASSIFY_BLOCK = 1000;
+
+/** Predicted classes of `params` on a split (compiled forward passes over blocks of it). */
 export function classify(params: MlpParams, split: Split): Int32Array {
-  return predictedClasses(predictJit(params, splitToTensors(split).x) as Tensor);
+  const pred = new Int32Array(split.count);
+  for (let start = 0; start < split.count; start += CLASSIFY_BLOCK) {
+    const block = sliceSplit(split, start, Math.min(split.count, start + CLASSIFY_BLOCK));
+    pred.set(predictedClasses(predictJit(params, splitToTensors(block).x) as Tensor), start);
+  }
+  return pred;
 }
 
 /** Percentage of `pred` equal to `labels` (NaN when empty). */

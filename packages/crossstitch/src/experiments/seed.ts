@@ -5,7 +5,7 @@
  * test every net on both test sets.
  */
 import { type JittedFunction, type Tensor, jit, tree, valueAndGrad, vmap } from '@xs/tensor';
-import { type Split, loadDataset } from '../datasets/load.js';
+import { type Dataset, type Split, loadDatasets } from '../datasets/load.js';
 import { permutationFromKey, takeShuffled } from '../datasets/batching.js';
 import { confusionMatrix, perClassAccuracy } from '../metrics.js';
 import { type MlpParams, initMlp, nllOne } from '../models/mlp.js';
@@ -218,7 +218,8 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   if (options.data) data = options.data;
   else {
     const dataOpts = options.dataDir === undefined ? {} : { dataDir: options.dataDir };
-    data = { mnist: await loadDataset('mnist', dataOpts), fashion: await loadDataset('fashion-mnist', dataOpts) };
+    const [mnist, fashion] = (await loadDatasets(['mnist', 'fashion-mnist'], dataOpts)) as [Dataset, Dataset];
+    data = { mnist, fashion };
   }
   timings.data = now() - t0;
   checkData(data, cfg);
