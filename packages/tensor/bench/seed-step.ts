@@ -8,11 +8,13 @@
  * Run: pnpm bench:xs   (or: npx tsx --expose-gc packages/tensor/bench/seed-step.ts [--quick] [--backend cpu|gpu])
  */
 import os from 'node:os';
-import { type Tensor, backendInfo, jit, numpy as np, random, setDefaultBackend, tree, vmap } from '../src/index.js';
+import { type Tensor, backendInfo, enableRelaxedSimd, jit, numpy as np, random, setDefaultBackend, tree, vmap, wasmMatmulInfo } from '../src/index.js';
 import { type Params, batchedStep, initParams, perExampleStep } from './seed-model.js';
 
 type Step = (p: Params, x: Tensor, t: Tensor) => Params;
 const quick = process.argv.includes('--quick');
+// as the CLI does: the fused multiply-add matmul kernel where relaxed SIMD can be turned on (XS_RELAXED_SIMD=0: not)
+await enableRelaxedSimd();
 // --backend cpu|gpu|auto (default cpu): where the arrays live (gpu needs a GL context: run under xvfb-run -a)
 const backendArg = process.argv.indexOf('--backend');
 if (backendArg >= 0) setDefaultBackend(process.argv[backendArg + 1] ?? 'cpu');
@@ -68,7 +70,7 @@ for (const [name, f] of forms) {
 const rounds = quick ? 2 : 11;
 const rates = measure(forms, params, x, t, rounds, (name) => (quick ? 2 : name.startsWith('eager per') ? 3 : name.startsWith('eager') ? 10 : 25));
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`seed step (784-60-20-10, batch 100), ${cpu}, ${os.cpus().length} cores, node ${process.version}${quick ? ' [quick]' : ''}, backend ${backendInfo().name} (${backendInfo().reason})`);
+console.log(`seed step (784-60-20-10, batch 100), ${cpu}, ${os.cpus().length} cores, node ${process.version}${quick ? ' [quick]' : ''}, backend ${backendInfo().name} (${backendInfo().reason}), matmul kernel ${JSON.stringify(wasmMatmulInfo() ?? 'JS')}`);
 for (const [name, r] of rates) console.log(`  ${name.padEnd(20)} ${r.toFixed(1).padStart(8)} steps/s`);
 const ratio = (a: string, b: string): string => (rates.get(a)! / rates.get(b)!).toFixed(2);
 console.log(`  jit batched / eager batched:            ${ratio('jit batched', 'eager batched')}x  (goal >= 3)`);

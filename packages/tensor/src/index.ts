@@ -18,7 +18,7 @@ import './backends/cpu/index.js';
 import './ops/methods.js';
 
 export { Tensor, ConcreteTensor, array, fromTypedArray } from './core/tensor.js';
-export type { NestedArray, ArrayLike } from './core/tensor.js';
+export type { NestedArray, ArrayLike, FromTypedArrayOptions } from './core/tensor.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export type { Shape } from './core/shape.js';
 export { promoteTypes, DTYPES } from './core/dtype.js';
@@ -39,6 +39,8 @@ export { backendNames, getBackend } from './backends/backend.js';
 export { devices, defaultBackend, setDefaultBackend, autoBackend, backendInfo, devicePut, tidy, keep, dispose, memory, GpuUnavailableError } from './device.js';
 export { matmulThreads, startMatmulThreads, stopMatmulThreads, matmulThreadStats } from './backends/cpu/wasm/threads.js';
 export type { MatmulThreadConfig, MatmulThreadStats } from './backends/cpu/wasm/threads.js';
+export { enableRelaxedSimd, wasmMatmulInfo } from './backends/cpu/wasm/sgemm.js';
+export type { WasmMatmulInfo } from './backends/cpu/wasm/sgemm.js';
 export { fusedKernelStats } from './backends/cpu/wasm/elementwise.js';
 export type { FusedKernelStats } from './backends/cpu/wasm/elementwise.js';
 export { probeGpu } from './backends/gpu/runtime.js';

@@ -2,7 +2,8 @@
  * The threaded wasm float32 matmul (src/backends/cpu/wasm/threads.ts): results bit-identical to the
  * single-threaded kernel (random shapes, every transpose layout dot_general uses, batches, offsets, both
  * split directions, the temporary-memory path), the size threshold (large products go to the pool, small
- * ones do not), XS_THREADS=1, and that an idle pool never keeps a process alive.
+ * ones do not), XS_THREADS=1, and that an idle pool never keeps a process alive. The kernel is the FMA one
+ * (relaxed SIMD turned on with enableRelaxedSimd), and the mul + add one after wasmMatmul.fma = false.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSgemm, RETAIN_BYTES, wasmMatmul } from '../src/backends/cpu/wasm/sgemm.js';
+import { createSgemm, defaultConfig, enableRelaxedSimd, fmaConfig, RETAIN_BYTES, wasmMatmul } from '../src/backends/cpu/wasm/sgemm.js';
 import { shutdownThreads, startThreads, matmulThreads, threadStats, THREAD_MIN_WORK, type SgemmPool } from '../src/backends/cpu/wasm/threads.js';
 import { mulberry32 } from './helpers/rng.js';
 import { dotMM, label, layouts } from './helpers/matmul.js';
@@ -35,16 +36,19 @@ function firstBitDifference(x: Float32Array, y: Float32Array): number {
 
 
 const initial = { ...matmulThreads };
-const wasmInitially = wasmMatmul.enabled;
+const wasmInitially = { ...wasmMatmul };
 let pool: SgemmPool;
 
 beforeAll(async () => {
   // two threads in all, whatever this machine has (a 1-core machine would otherwise get none)
   matmulThreads.threads = 2;
   wasmMatmul.enabled = true;
+  wasmMatmul.fma = true;
+  expect(await enableRelaxedSimd()).toBe(true);
   const p = await startThreads();
   expect(p, 'the pool starts (node:worker_threads, shared wasm memory)').toBeDefined();
   pool = p!;
+  expect(pool.cfg).toBe(fmaConfig);
 });
 afterEach(() => {
   matmulThreads.threads = 2;
@@ -53,18 +57,18 @@ afterEach(() => {
 afterAll(async () => {
   await shutdownThreads();
   Object.assign(matmulThreads, initial);
-  wasmMatmul.enabled = wasmInitially;
+  Object.assign(wasmMatmul, wasmInitially);
 });
 
 describe('threaded sgemm is bit-identical to the single-threaded kernel', () => {
   it('random shapes, every layout, offsets, both split directions', () => {
-    const single = createSgemm()!;
+    const single = createSgemm(pool.cfg)!;
     const r = mulberry32(8);
     const before = pool.stats.runs;
     let threaded = 0;
     for (let t = 0; t < 48; t++) {
       const [ta, tb] = layouts[t % 4]!;
-      // M ≥ N splits rows, N > M columns; sizes off the tile (2 × 12), the K block (256) and NC (2040)
+      // M ≥ N splits rows, N > M columns; sizes off the tile (4 × 8), the K block (256) and NC (2040)
       const big = randInt(r, 96, t % 8 === 0 ? 2100 : 400);
       const small = randInt(r, 2, 90);
       const [M, N] = t % 2 === 0 ? [big, small] : [small, big];
@@ -115,7 +119,7 @@ describe('threaded sgemm is bit-identical to the single-threaded kernel', () => 
   });
 
   it(`a product needing more than ${RETAIN_BYTES >> 20} MiB runs in a temporary shared memory, then the pool's own again`, () => {
-    const single = createSgemm()!;
+    const single = createSgemm(pool.cfg)!;
     const r = mulberry32(10);
     const check = (M: number, K: number, N: number): void => {
       const A = rand32(r, M * K);
@@ -129,6 +133,42 @@ describe('threaded sgemm is bit-identical to the single-threaded kernel', () => 
     check(4200, 5, 4100); // C alone is 69 MB
     check(300, 50, 200);
     check(4100, 3, 4200);
+  });
+});
+
+describe('the pool follows the kernel config', () => {
+  it('wasmMatmul.fma = false: the FMA pool is not used, a new one runs the mul + add kernel, bit-identical to one thread', async () => {
+    const r = mulberry32(13);
+    const [M, K, N] = [300, 200, 100];
+    matmulThreads.minWork = 1;
+    const A = rand32(r, M * K);
+    const B = rand32(r, K * N);
+    const single = (cfg: typeof defaultConfig): Float32Array => {
+      const C = new Float32Array(M * N);
+      createSgemm(cfg)!.run(M, N, K, A, 0, K, 1, B, 0, N, 1, C, 0);
+      return C;
+    };
+    const fused = dotMM(A, B, M, K, N, false, false);
+    expect(firstBitDifference(fused, single(fmaConfig))).toBe(-1);
+    wasmMatmul.fma = false;
+    try {
+      // the FMA pool is not used for a mul + add product (it is replaced: runs count from zero again)
+      const plain = dotMM(A, B, M, K, N, false, false);
+      expect(firstBitDifference(plain, single(defaultConfig))).toBe(-1);
+      expect(firstBitDifference(plain, fused)).not.toBe(-1);
+      const p = (await startThreads())!;
+      expect(p).not.toBe(pool);
+      expect(p.cfg).toBe(defaultConfig);
+      pool = p;
+      expect(firstBitDifference(dotMM(A, B, M, K, N, false, false), plain)).toBe(-1);
+      expect(threadStats().runs).toBe(1);
+    } finally {
+      wasmMatmul.fma = true;
+    }
+    pool = (await startThreads())!;
+    expect(pool.cfg).toBe(fmaConfig);
+    expect(firstBitDifference(dotMM(A, B, M, K, N, false, false), fused)).toBe(-1);
+    expect(threadStats().runs).toBe(1);
   });
 });
 
@@ -162,7 +202,7 @@ describe('when the pool is used', () => {
     try {
       const mod = await import('../src/backends/cpu/wasm/threads.js');
       expect(mod.matmulThreads.threads).toBe(1);
-      expect(mod.sgemmPool(1e12)).toBeUndefined();
+      expect(mod.sgemmPool(1e12, defaultConfig)).toBeUndefined();
       expect(await mod.startThreads()).toBeUndefined();
     } finally {
       vi.unstubAllEnvs();

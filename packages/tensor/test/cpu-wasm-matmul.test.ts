@@ -1,17 +1,22 @@
 /**
- * The WebAssembly SIMD float32 matmul (src/backends/cpu/wasm): the binary encoder, the kernel against a naive
- * float64 reference (edge sizes, block boundaries, every layout, offsets, memory growth), and the dispatch
- * from dot_general (batch dims, jit's planned output buffer, the size threshold, XS_WASM=0). With
+ * The WebAssembly SIMD float32 matmul (src/backends/cpu/wasm): the binary encoder, the kernels (mul + add, and
+ * relaxed SIMD's fused multiply-add, turned on here with enableRelaxedSimd) against a naive float64 reference
+ * (edge sizes, block boundaries, every layout, offsets, memory growth), and the dispatch from dot_general
+ * (batch dims, jit's planned output buffer, the size threshold, XS_WASM=0, the choice of kernel and
+ * XS_RELAXED_SIMD=0). With
  *
  *   XS_BENCH=1 npx vitest run test/cpu-wasm-matmul.test.ts
  *
  * it also prints GFLOP/s of the JS and wasm paths measured in the same run (best of many short bursts).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cpuBackend } from '../src/backends/cpu/index.js';
 import { sleb, uleb } from '../src/backends/cpu/wasm/encoder.js';
 import { gemmModuleBytes } from '../src/backends/cpu/wasm/kernel.js';
-import { createSgemm, defaultConfig, RETAIN_BYTES, wasmMatmul, type SgemmConfig } from '../src/backends/cpu/wasm/sgemm.js';
+import { createSgemm, defaultConfig, enableRelaxedSimd, fmaConfig, RETAIN_BYTES, relaxedSimdAvailable, wasmMatmul, wasmMatmulInfo, type SgemmConfig } from '../src/backends/cpu/wasm/sgemm.js';
 import { mulberry32 } from './helpers/rng.js';
 import { dotMM, label, layouts } from './helpers/matmul.js';
 
@@ -68,6 +73,20 @@ function expectWithinF32Bound(out: ArrayLike<number>, val: Float64Array, mag: Fl
   return worst;
 }
 
+// relaxed SIMD on (Node 20: V8's flag, process-wide) before any kernel is compiled
+beforeAll(async () => {
+  expect(await enableRelaxedSimd()).toBe(true);
+});
+
+/** Occurrences of a SIMD instruction (0xfd, then the opcode as LEB128) in a module's bytes. */
+function countSimd(bytes: Uint8Array, opcode: number): number {
+  const seq = [0xfd, ...uleb(opcode)];
+  let n = 0;
+  for (let i = 0; i + seq.length <= bytes.length; i++) if (seq.every((b, j) => bytes[i + j] === b)) n++;
+  return n;
+}
+const RELAXED_MADD = 0x105;
+const F32X4_MUL = 0xe6;
 
 describe('wasm encoder', () => {
   it('LEB128', () => {
@@ -87,7 +106,7 @@ describe('wasm encoder', () => {
   });
 
   it('emits a valid module for every supported micro-tile, small enough for synchronous compilation', () => {
-    for (const shape of [defaultConfig, { MR: 4, NV: 2 }, { MR: 2, NV: 4 }, { MR: 8, NV: 1 }]) {
+    for (const shape of [defaultConfig, { MR: 4, NV: 2 }, { MR: 2, NV: 4 }, { MR: 8, NV: 1 }, fmaConfig, { MR: 2, NV: 4, fma: true }]) {
       const bytes = gemmModuleBytes(shape);
       expect((globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(bytes)).toBe(true);
       // browsers refuse synchronous `new WebAssembly.Module` on the main thread above 4 KiB
@@ -95,6 +114,16 @@ describe('wasm encoder', () => {
     }
     expect(() => gemmModuleBytes({ MR: 3, NV: 2 })).toThrow();
     expect(() => createSgemm({ ...defaultConfig, MC: 7 })).toThrow(); // not a multiple of MR
+  });
+
+  it('the FMA kernel has one f32x4.relaxed_madd per accumulator and no f32x4.mul; the mul + add kernel none', () => {
+    expect(relaxedSimdAvailable()).toBe(true);
+    const fma = gemmModuleBytes(fmaConfig);
+    expect(countSimd(fma, RELAXED_MADD)).toBe(fmaConfig.MR * fmaConfig.NV);
+    expect(countSimd(fma, F32X4_MUL)).toBe(0);
+    const plain = gemmModuleBytes(defaultConfig);
+    expect(countSimd(plain, RELAXED_MADD)).toBe(0);
+    expect(countSimd(plain, F32X4_MUL)).toBe(defaultConfig.MR * defaultConfig.NV);
   });
 });
 
@@ -105,6 +134,9 @@ describe('wasm sgemm kernel against a float64 reference', () => {
     ['default (2×12)', defaultConfig],
     ['small blocks', tiny],
     ['4×8 tile', { MR: 4, NV: 2, MC: 8, KC: 16, NC: 16 }],
+    ['fma (4×8)', fmaConfig],
+    ['fma, small blocks', { ...fmaConfig, MC: 8, KC: 8, NC: 24 }],
+    ['fma 2×16 tile', { MR: 2, NV: 4, fma: true, MC: 6, KC: 16, NC: 32 }],
   ];
   for (const [name, cfg] of configs) {
     it(`${name}: edge sizes, every layout, offsets`, () => {
@@ -138,6 +170,20 @@ describe('wasm sgemm kernel against a float64 reference', () => {
       }
     });
   }
+
+  it('the FMA kernel rounds a·b + c once (the mul + add one rounds a·b first)', () => {
+    // a² = 1 + 2⁻¹¹ + 2⁻²⁴ rounds to 1 + 2⁻¹¹ in float32 (a tie, to even); C = 1·c + a·a with c = -(1 + 2⁻¹¹)
+    // is 2⁻²⁴ when fused, 0 when not (k = 0 puts c in the accumulator, k = 1 adds a·a to it)
+    const a = 1 + 2 ** -12;
+    const c = -(1 + 2 ** -11);
+    const A = Float32Array.of(1, a);
+    const B = Float32Array.of(c, a);
+    for (const [cfg, want] of [[fmaConfig, 2 ** -24], [defaultConfig, 0]] as const) {
+      const C = new Float32Array(1);
+      createSgemm(cfg)!.run(1, 1, 2, A, 0, 2, 1, B, 0, 1, 1, C, 0);
+      expect(C[0], cfg.fma ? 'fma' : 'mul + add').toBe(want);
+    }
+  });
 
   it('strided operands that neither SIMD packing path covers (both strides ≠ 1)', () => {
     const sg = createSgemm(defaultConfig)!;
@@ -236,13 +282,14 @@ function expectF64Summed(out: Float32Array, val: Float64Array, mag: Float64Array
 }
 
 describe('dot_general dispatch to wasm', () => {
-  // (on even when the suite runs with XS_WASM=0)
-  const initially = wasmMatmul.enabled;
+  // (on even when the suite runs with XS_WASM=0 or XS_RELAXED_SIMD=0)
+  const initially = { ...wasmMatmul };
   beforeEach(() => {
     wasmMatmul.enabled = true;
+    wasmMatmul.fma = undefined;
   });
   afterEach(() => {
-    wasmMatmul.enabled = initially;
+    Object.assign(wasmMatmul, initially);
   });
 
   it('batched products in every layout, each batch against the reference', () => {
@@ -362,6 +409,82 @@ describe('dot_general dispatch to wasm', () => {
     const out = dotMM(new Float32Array(0), new Float32Array(0), 50, 0, 40, false, false, [], planned);
     expect(out).toBe(planned);
     expect(out.every((v) => v === 0)).toBe(true);
+  });
+
+  it('the FMA kernel (4×8) where relaxed SIMD is on; wasmMatmul.fma = false brings back the 2×12 mul + add one', () => {
+    const r = rng(26);
+    const [M, K, N] = [100, 784, 60];
+    const A = rand32(r, M * K);
+    const B = rand32(r, K * N);
+    const direct = (cfg: SgemmConfig): Float32Array => {
+      const C = new Float32Array(M * N);
+      createSgemm(cfg)!.run(M, N, K, A, 0, K, 1, B, 0, 1, K, C, 0);
+      return C;
+    };
+    const { val, mag } = reference(M, N, K, A, 0, K, 1, B, 0, 1, K);
+    wasmMatmul.fma = process.env.XS_RELAXED_SIMD === '0' ? true : undefined; // (auto, unless the suite runs with it off)
+    expect(wasmMatmulInfo()).toEqual({ fma: true, tile: '4x8' });
+    const fused = dotMM(A, B, M, K, N, false, true);
+    expect(Array.from(fused)).toEqual(Array.from(direct(fmaConfig)));
+    expectWithinF32Bound(fused, val, mag, K, fmaConfig.KC, 'fma');
+    wasmMatmul.fma = false;
+    expect(wasmMatmulInfo()).toEqual({ fma: false, tile: '2x12' });
+    const plain = dotMM(A, B, M, K, N, false, true);
+    expect(Array.from(plain)).toEqual(Array.from(direct(defaultConfig)));
+    expectWithinF32Bound(plain, val, mag, K, defaultConfig.KC, 'mul + add');
+    expect(Array.from(plain)).not.toEqual(Array.from(fused)); // the sums differ in the last bits
+    wasmMatmul.enabled = false;
+    expect(wasmMatmulInfo()).toBeUndefined();
+  });
+
+  it('a fresh process: the mul + add kernel where relaxed SIMD is off (Node 20), the FMA one after enableRelaxedSimd', () => {
+    const pkg = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+    const script = `
+      import { enableRelaxedSimd, numpy as np, wasmMatmulInfo } from './src/index.ts';
+      import { relaxedSimdAvailable } from './src/backends/cpu/wasm/sgemm.ts';
+      const before = relaxedSimdAvailable();
+      const x = np.ones([64, 64]);
+      const s1 = np.matmul(x, x).sum().item();
+      const first = wasmMatmulInfo();
+      const enabled = await enableRelaxedSimd();
+      const s2 = np.matmul(x, x).sum().item();
+      console.log(JSON.stringify({ before, first, enabled, after: wasmMatmulInfo(), s1, s2 }));`;
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: pkg,
+      env: { ...process.env, XS_RELAXED_SIMD: '', XS_WASM: '1' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(res.status, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout.trim()) as { before: boolean; first: unknown; enabled: boolean; after: unknown; s1: number; s2: number };
+    expect(out.first).toEqual(out.before ? { fma: true, tile: '4x8' } : { fma: false, tile: '2x12' });
+    expect(out.enabled).toBe(true);
+    expect(out.after).toEqual({ fma: true, tile: '4x8' });
+    expect([out.s1, out.s2]).toEqual([64 ** 3, 64 ** 3]);
+  });
+
+  it('XS_RELAXED_SIMD=0 in the environment, read at the first matmul, keeps the mul + add kernel', async () => {
+    vi.resetModules();
+    try {
+      const mod = await import('../src/backends/cpu/wasm/sgemm.js');
+      mod.wasmMatmul.enabled = true; // (even when the suite runs with XS_WASM=0)
+      vi.stubEnv('XS_RELAXED_SIMD', '0'); // after the library loads, before its first matmul
+      expect(mod.wasmMatmulInfo()).toEqual({ fma: false, tile: '2x12' });
+      mod.wasmMatmul.fma = true; // the run-time switch overrides it
+      expect(mod.wasmMatmulInfo()).toEqual({ fma: true, tile: '4x8' });
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
+    vi.stubEnv('XS_RELAXED_SIMD', '1');
+    try {
+      const fresh = await import('../src/backends/cpu/wasm/sgemm.js');
+      fresh.wasmMatmul.enabled = true;
+      expect(fresh.wasmMatmulInfo()).toEqual({ fma: true, tile: '4x8' });
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
   });
 
   it('XS_WASM=0 in the environment disables it when the library loads', async () => {

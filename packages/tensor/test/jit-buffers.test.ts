@@ -62,6 +62,23 @@ describe('jit buffer planning', () => {
     first.forEach((t, i) => expect(Array.from(second[i]!.data())).toEqual(Array.from(t.data())));
   });
 
+  it('with the params donated, the outputs too go into existing buffers: a call allocates nothing', () => {
+    const staged = makeJaxpr(step)(params, xs, ts);
+    const jaxpr = optimize(staged.jaxpr);
+    const { backend, calls } = countingBackend();
+    const run = compileJaxpr(jaxpr, backend, [true, true, true, false, false]);
+    const fresh = (t: Tensor) => new ConcreteTensor(t.shape, t.dtype, backend, backend.upload(t.data(), t.dtype));
+    const p = params.map(fresh);
+    const x = fresh(xs);
+    const t = fresh(ts);
+    const want = run([...params.map(fresh), x, t]).map((r) => Array.from(r.data()));
+    calls.length = 0;
+    const out = run([...p, x, t]);
+    expect(calls.filter((c) => !c.planned && c.name !== 'reshape' && c.name !== 'stop_gradient')).toEqual([]);
+    out.forEach((r, i) => expect(r.handle).toBe(p[i]!.handle));
+    out.forEach((r, i) => expect(Array.from(r.data())).toEqual(want[i]));
+  });
+
   it('results stay correct when buffers are reused over many calls with different inputs', () => {
     const jitted = jit(step);
     for (let k = 0; k < 5; k++) {

@@ -32,7 +32,12 @@ export interface KernelOutput<H = unknown> {
 /** A kernel: computes one primitive on concrete operands and returns the output's storage. */
 export type Kernel<H = unknown> = (inputs: readonly KernelInput<H>[], params: any, out: KernelOutput<H>) => H;
 
-/** A compiled fused elementwise group: operands in, one buffer per group output out (written into `buffers[i]` when given). */
+/**
+ * A compiled fused elementwise group: operands in, one buffer per group output out (written into `buffers[i]`
+ * when given). On a backend with {@link Backend.reusesDonatedBuffers}, `buffers[i]` may be the handle of an
+ * input of the output's shape (jit writing over a donated argument in place): the kernel must read every
+ * input at an index before it writes any output at that index.
+ */
 export type FusedKernel<H = unknown> = (inputs: readonly KernelInput<H>[], buffers?: readonly (H | undefined)[]) => H[];
 
 /**
@@ -50,6 +55,20 @@ export interface Backend<H = unknown> {
    * @example const h = getBackend().upload(Float32Array.of(1, 2), 'float32');
    */
   upload(data: TypedArray, dtype: DType): H;
+  /**
+   * A handle that is `data` itself, without a copy, or `undefined` when the backend cannot hold host memory
+   * as is (used by `fromTypedArray(..., { copy: false })`; `data`'s type matches `dtype`). Kernels never
+   * write into an input's buffer, so the caller's array is only read.
+   * @example getBackend('cpu').borrow?.(Float32Array.of(1, 2), 'float32')   // the same Float32Array
+   */
+  borrow?(data: TypedArray, dtype: DType): H | undefined;
+  /**
+   * Whether jit may write a call's outputs into the buffers of donated arguments (`jit(f, { donateArgnums })`).
+   * Such a backend's kernels honour {@link KernelOutput.buffer}, and its fused kernels accept an output buffer
+   * that is one of their same-shaped inputs (see {@link FusedKernel}). Elsewhere donated arguments are only
+   * invalidated and their buffers released.
+   */
+  readonly reusesDonatedBuffers?: boolean;
   /**
    * Copy a device buffer back to the host: a fresh typed array of `size` elements of `dtype`.
    * @example getBackend().download(h, 'float32', 2)   // Float32Array [1, 2]

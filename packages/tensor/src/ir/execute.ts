@@ -2,14 +2,15 @@
  * Running an optimised jaxpr on a backend. The plan is built once per compiled signature: which kernel each
  * equation calls, which slot each value lives in, and which preallocated buffer each intermediate is
  * written to. Intermediates share a pool of buffers by liveness (a buffer is reused once every reader of
- * its previous value has run), so a call allocates only the arrays it returns.
+ * its previous value has run), so a call allocates only the arrays it returns, and not even those where an
+ * output can be written into the buffer of a donated argument (`jit(f, { donateArgnums })`, see planDonation).
  */
-import { ConcreteTensor } from '../core/tensor.js';
-import { sizeOf } from '../core/shape.js';
+import { ConcreteTensor, isBufferShared, markBufferShared, markDonated } from '../core/tensor.js';
+import { shapesEqual, sizeOf } from '../core/shape.js';
 import { type DType, allocate } from '../core/dtype.js';
 import { type Backend, type Kernel, type KernelInput, getBackend } from '../backends/backend.js';
-import type { Jaxpr, Var } from './jaxpr.js';
-import { fusedElementwisePrim } from './passes/fuse-elementwise.js';
+import type { Eqn, Jaxpr, Var } from './jaxpr.js';
+import { FUSIBLE, fusedElementwisePrim } from './passes/fuse-elementwise.js';
 import { evalJaxpr } from '../transforms/jit.js';
 
 export type Executable = (args: readonly ConcreteTensor[]) => ConcreteTensor[];
@@ -22,7 +23,17 @@ interface Step {
   outSlots: number[];
   /** Reused operand descriptors: only their handles change between calls. */
   operands: { handle: unknown; shape: readonly number[]; dtype: DType }[];
+  /** The buffer each output is written into: planned, or undefined (allocated), or for one call a donated one. */
+  into: unknown[];
   run: (operands: readonly KernelInput[]) => unknown[];
+}
+
+/** var -> the var that owns its buffer: an aliasing kernel's output shares its input's. */
+function aliasOwners(j: Jaxpr): (v: Var) => Var {
+  const group = new Map<Var, Var>();
+  const owner = (v: Var): Var => group.get(v) ?? v;
+  for (const e of j.eqns) if (ALIASING.has(e.prim.name)) group.set(e.outs[0]!, owner(e.inputs[0]!));
+  return owner;
 }
 
 /**
@@ -30,9 +41,7 @@ interface Step {
  * returns to the pool after its last reader. Groups holding inputs, constants or outputs are not planned.
  */
 function planBuffers(j: Jaxpr, backend: Backend): Map<Var, unknown> {
-  const group = new Map<Var, Var>(); // var -> the var that owns its buffer
-  const owner = (v: Var): Var => group.get(v) ?? v;
-  for (const e of j.eqns) if (ALIASING.has(e.prim.name)) group.set(e.outs[0]!, owner(e.inputs[0]!));
+  const owner = aliasOwners(j);
   const pinned = new Set<Var>([...j.constvars, ...j.invars, ...j.outvars].map(owner));
   const lastRead = new Map<Var, number>();
   j.eqns.forEach((e, i) => e.inputs.forEach((v) => lastRead.set(owner(v), i)));
@@ -57,25 +66,101 @@ function planBuffers(j: Jaxpr, backend: Backend): Map<Var, unknown> {
   return assigned;
 }
 
+/** An output that may be written into a donated argument's buffer: equation `step`'s output `out`, argument `input`. */
+interface Reuse {
+  input: number;
+  step: number;
+  out: number;
+  /** The equation also reads the input (at the index it writes). */
+  inPlace: boolean;
+}
+
+/**
+ * Which outputs may be written into which donated inputs' buffers (decided once per plan; each call then
+ * checks that the argument's buffer is its own, see `ownBuffer`). An output takes a donated input's buffer
+ * only if their dtype and size match, no other output takes it (an output that returns the input itself, or
+ * a reshape of it, keeps it), and the input is never read after the equation computing the output: either
+ * every read comes before that equation, or the equation is elementwise (a fused group, or one op that then
+ * runs as a fused group of one: the plain kernels zero their output buffer first) and every read of it
+ * there has the output's shape, i.e. reads each element at the index it then writes: in place, which the
+ * backend's fused kernels allow. Matmuls, reductions, gathers, transposes read other indices, so they never
+ * write over their own inputs.
+ */
+function planDonation(j: Jaxpr, donated: readonly boolean[], backend: Backend): Reuse[] {
+  if (!backend.reusesDonatedBuffers) return [];
+  const owner = aliasOwners(j);
+  const donatedIndex = new Map<Var, number>();
+  j.invars.forEach((v, i) => donated[i] && donatedIndex.set(v, i));
+  const lastRead = new Map<number, number>();
+  j.eqns.forEach((e, n) =>
+    e.inputs.forEach((v) => {
+      const d = donatedIndex.get(owner(v));
+      if (d !== undefined) lastRead.set(d, n);
+    }),
+  );
+  const taken = new Set<number>();
+  for (const o of j.outvars) {
+    const d = donatedIndex.get(owner(o));
+    if (d !== undefined) taken.add(d);
+  }
+  const producer = new Map<Var, [number, number]>();
+  j.eqns.forEach((e, n) => e.outs.forEach((o, k) => producer.set(o, [n, k])));
+  const roots = [...new Set(j.outvars.map(owner))].filter((r) => producer.has(r));
+  const reuse: Reuse[] = [];
+  const assign = (inPlace: boolean): void => {
+    for (const r of roots) {
+      if (reuse.some((u) => j.eqns[u.step]!.outs[u.out] === r)) continue;
+      const [n, k] = producer.get(r)!;
+      const e = j.eqns[n]!;
+      for (const [v, d] of donatedIndex) {
+        if (taken.has(d) || v.aval.dtype !== r.aval.dtype || sizeOf(v.aval.shape) !== sizeOf(r.aval.shape)) continue;
+        const last = lastRead.get(d) ?? -1;
+        const ok = inPlace
+          ? last === n && isElementwise(e) && !!backend.compileFused && e.inputs.every((x) => owner(x) !== v || shapesEqual(x.aval.shape, r.aval.shape))
+          : last < n;
+        if (!ok) continue;
+        taken.add(d);
+        reuse.push({ input: d, step: n, out: k, inPlace });
+        break;
+      }
+    }
+  };
+  // In-place pairs first (an update `p - lr * g` takes its own `p`), then buffers that are free by then.
+  assign(true);
+  assign(false);
+  return reuse;
+}
+
+const isElementwise = (e: Eqn): boolean => e.prim === fusedElementwisePrim || (FUSIBLE.has(e.prim.name) && e.outs.length === 1);
+
+/** A lone elementwise equation as a fused group of one. */
+function asGroup(e: Eqn): Eqn {
+  const inputs = [...new Set(e.inputs)];
+  const jaxpr: Jaxpr = { constvars: [], consts: [], invars: inputs, eqns: [e], outvars: e.outs };
+  return { prim: fusedElementwisePrim, params: { jaxpr }, inputs, outs: e.outs };
+}
+
 /**
  * Compile `j` for `backend`; without one, for the backend of each call's arguments (one plan per backend, so
  * one jitted function serves arrays on the cpu and on the gpu; constants are copied to that backend once).
+ * `donated[i]` marks input i as donated: each call invalidates those arguments (see `ConcreteTensor.isDonated`)
+ * and, where the backend allows it, writes outputs into their buffers.
  */
-export function compileJaxpr(j: Jaxpr, backend?: Backend): Executable {
-  if (backend) return compileFor(j, backend);
+export function compileJaxpr(j: Jaxpr, backend?: Backend, donated: readonly boolean[] = []): Executable {
+  if (backend) return compileFor(j, backend, donated);
   const plans = new Map<Backend, Executable>();
   return (args) => {
     const b = args[0]?.backend ?? j.consts.find((c) => c.shape.length > 0)?.backend ?? j.consts[0]?.backend ?? getBackend();
     let plan = plans.get(b);
     if (!plan) {
-      plan = compileFor(j, b);
+      plan = compileFor(j, b, donated);
       plans.set(b, plan);
     }
     return plan(args);
   };
 }
 
-function compileFor(j: Jaxpr, backend: Backend): Executable {
+function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[]): Executable {
   const slot = new Map<Var, number>();
   const slotOf = (v: Var): number => {
     let s = slot.get(v);
@@ -88,11 +173,15 @@ function compileFor(j: Jaxpr, backend: Backend): Executable {
   j.constvars.forEach(slotOf);
   j.invars.forEach(slotOf);
   const buffers = planBuffers(j, backend);
-  const steps: Step[] = j.eqns.map((e) => {
+  const reuse = planDonation(j, donated, backend);
+  // A lone elementwise op that writes over a donated input runs as a fused group (see planDonation).
+  const inPlace = new Set(reuse.filter((r) => r.inPlace && j.eqns[r.step]!.prim !== fusedElementwisePrim).map((r) => r.step));
+  const steps: Step[] = j.eqns.map((eqn, n) => {
+    const e = inPlace.has(n) ? asGroup(eqn) : eqn;
     let run: Step['run'];
+    const into = e.outs.map((o) => buffers.get(o));
     if (e.prim === fusedElementwisePrim) {
       const group = (e.params as { jaxpr: Jaxpr }).jaxpr;
-      const into = e.outs.map((o) => buffers.get(o));
       if (backend.compileFused) {
         const kernel = backend.compileFused(group);
         run = (operands) => kernel(operands, into);
@@ -102,14 +191,18 @@ function compileFor(j: Jaxpr, backend: Backend): Executable {
     } else {
       const kernel: Kernel | undefined = backend.kernels.get(e.prim.name);
       if (!kernel) throw new Error(`jit: no kernel for ${e.prim.name} on backend '${backend.name}'`);
-      const out = { ...e.outs[0]!.aval, buffer: buffers.get(e.outs[0]!) };
+      const out: { shape: readonly number[]; dtype: DType; buffer: unknown } = { ...e.outs[0]!.aval, buffer: undefined };
       const params = e.params;
-      run = (operands) => [kernel(operands, params, out)];
+      run = (operands) => {
+        out.buffer = into[0];
+        return [kernel(operands, params, out)];
+      };
     }
     return {
       inputSlots: e.inputs.map(slotOf),
       outSlots: e.outs.map(slotOf),
       operands: e.inputs.map((v) => ({ handle: null, shape: v.aval.shape, dtype: v.aval.dtype })),
+      into,
       run,
     };
   });
@@ -120,8 +213,29 @@ function compileFor(j: Jaxpr, backend: Backend): Executable {
   const transientSlots = j.eqns.flatMap((e) => e.outs.filter((o) => !outSet.has(o) && !buffers.has(o)).map(slotOf));
   const nConsts = j.constvars.length;
   const constHandles = j.consts.map((c) => (c.backend === backend ? c.handle : backend.upload(c.backend.download(c.handle, c.dtype, c.size), c.dtype)));
+  // A constant's buffer is read by every call: no donated argument that shares it may be overwritten.
+  constHandles.forEach(markBufferShared);
   const outAvals = j.outvars.map((v) => v.aval);
   const env = new Array<unknown>(slot.size);
+
+  const donatedInputs = j.invars.map((_, i) => i).filter((i) => donated[i]);
+  // Outputs whose buffer another holder may read: an undonated input or a constant returned (reshaped or not),
+  // or one value returned twice. Marked after each call so that donating one of them never overwrites the other.
+  const owner = aliasOwners(j);
+  const outOwners = j.outvars.map(owner);
+  const sharedOuts = outOwners
+    .map((o, i) => ((j.invars.includes(o) && !donated[j.invars.indexOf(o)]) || j.constvars.includes(o) || outOwners.indexOf(o) !== outOwners.lastIndexOf(o) ? i : -1))
+    .filter((i) => i >= 0);
+  // Outputs that return a donated input (reshaped or not): [output, input] pairs.
+  const donatedOuts = outOwners.map((o, i) => [i, j.invars.indexOf(o)] as const).filter(([, d]) => d >= 0 && donated[d]);
+
+  /** Whether argument `i`'s buffer is held by that array alone, as far as this call can tell. */
+  const ownBuffer = (args: readonly ConcreteTensor[], i: number): boolean => {
+    const h = args[i]!.handle;
+    if (isBufferShared(h)) return false;
+    for (let k = 0; k < args.length; k++) if (k !== i && args[k]!.handle === h) return false;
+    return true;
+  };
 
   return (args) => {
     for (let i = 0; i < nConsts; i++) env[i] = constHandles[i];
@@ -129,16 +243,31 @@ function compileFor(j: Jaxpr, backend: Backend): Executable {
       if (args[i]!.backend !== backend) throw new Error(`jit: argument ${i} lives on backend '${args[i]!.backend.name}', the compiled function on '${backend.name}'`);
       env[nConsts + i] = args[i]!.handle;
     }
-    for (const step of steps) {
-      const ops = step.operands;
-      for (let k = 0; k < ops.length; k++) ops[k]!.handle = env[step.inputSlots[k]!];
-      const outs = step.run(ops);
-      for (let k = 0; k < outs.length; k++) env[step.outSlots[k]!] = outs[k];
+    // Donation happens at dispatch (as in JAX): the arguments are invalid from here on, whatever happens next.
+    for (const r of reuse) if (ownBuffer(args, r.input)) steps[r.step]!.into[r.out] = args[r.input]!.handle;
+    for (const i of donatedInputs) markDonated(args[i]!);
+    try {
+      for (const step of steps) {
+        const ops = step.operands;
+        for (let k = 0; k < ops.length; k++) ops[k]!.handle = env[step.inputSlots[k]!];
+        const outs = step.run(ops);
+        for (let k = 0; k < outs.length; k++) env[step.outSlots[k]!] = outs[k];
+      }
+    } finally {
+      for (const r of reuse) steps[r.step]!.into[r.out] = undefined;
     }
     const result = outSlots.map((s, i) => new ConcreteTensor(outAvals[i]!.shape, outAvals[i]!.dtype, backend, env[s]));
+    for (const i of sharedOuts) markBufferShared(result[i]!.handle);
+    // A returned donated input keeps its buffer; shared still if that buffer was also passed elsewhere.
+    for (const [i, d] of donatedOuts) if (!ownBuffer(args, d)) markBufferShared(result[i]!.handle);
     if (transientSlots.length > 0) {
       const held = new Set<unknown>([...constHandles, ...args.map((a) => a.handle), ...result.map((r) => r.handle)]);
       for (const s of transientSlots) if (env[s] !== undefined && !held.has(env[s])) backend.dispose(env[s]);
+    }
+    // A donated buffer no output took is released now (on a device backend; the CPU's GC owns its buffers).
+    for (const i of donatedInputs) {
+      const h = args[i]!.handle;
+      if (ownBuffer(args, i) && !result.some((r) => r.handle === h)) backend.dispose(h);
     }
     env.fill(undefined); // drop references to the caller's arrays
     return result;

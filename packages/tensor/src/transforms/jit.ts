@@ -10,7 +10,7 @@
  * global that later changes) happen only while tracing, i.e. on the first call for each input signature.
  */
 import { formatShape } from '../core/shape.js';
-import { ConcreteTensor, Tensor } from '../core/tensor.js';
+import { ConcreteTensor, Tensor, markBufferShared } from '../core/tensor.js';
 import { type AbstractValue, type MainTrace, type Primitive, Trace, Tracer, bind, withDynamicMainTrace } from '../core/trace.js';
 import { type Eqn, type Jaxpr, Var, jaxprToString, newVar } from '../ir/jaxpr.js';
 import { optimize } from '../ir/optimize.js';
@@ -40,6 +40,8 @@ class JaxprBuilder {
   constVar(c: ConcreteTensor): Var {
     let v = this.constIndex.get(c);
     if (!v) {
+      // the compiled function reads this buffer on every call: donating the array elsewhere must not overwrite it
+      markBufferShared(c.handle);
       v = newVar(c);
       this.constIndex.set(c, v);
       this.constvars.push(v);
@@ -175,13 +177,40 @@ export interface JitOptions {
    * `static_argnums`; negative indices count from the end.
    */
   staticArgnums?: readonly number[];
+  /**
+   * Positional arguments the call may consume, as JAX's `donate_argnums` (`jit` only; `makeJaxpr` ignores
+   * it): negative indices count from the end, and every leaf of a pytree argument is donated. Their buffers
+   * are handed to the call, which writes outputs of the same dtype and size into them instead of allocating
+   * (on the CPU backend; an output never overwrites an input that is still to be read, except in place in
+   * an elementwise update such as `p - lr * g`). Whether or not a buffer was reused, the donated arrays are
+   * invalid after the call: using one (`data()`, as an op's operand, passing it again) throws
+   * "this tensor was donated to a jitted call...". So donate only what the caller replaces by the result,
+   * typically the parameters and optimiser state of a training step.
+   *
+   * A buffer that something else may read is never overwritten: an array passed at another position of the
+   * same call too (JAX refuses that call; here it runs, without reuse), an array that shares its buffer with
+   * another (an eager `reshape`), a constant of a jitted function, or host memory borrowed with
+   * `fromTypedArray(..., { copy: false })`. Donation applies to a call on concrete arrays; under grad or vmap
+   * a jitted function is replayed and its arguments are left alone. The gpu backend only invalidates
+   * donated arrays and releases their buffers (a texture cannot be read and written by one draw).
+   * @example
+   * const step = jit((p, x, y) => tree.map((w, g) => w.sub(g.mul(0.01)), p, grad(loss)(p, x, y)), { donateArgnums: [0] });
+   * for (const [x, y] of batches) params = step(params, x, y);   // the new params reuse the old ones' buffers
+   */
+  donateArgnums?: readonly number[];
+}
+
+/** The argument positions in `argnums` (negative from the end), checked against `args`. */
+function argPositions(argnums: readonly number[], nArgs: number, what: string, where: string): Set<number> {
+  for (const n of argnums) {
+    if (!Number.isInteger(n) || n >= nArgs || n < -nArgs) throw new RangeError(`${where}: ${what} ${n} out of range for ${nArgs} arguments`);
+  }
+  return new Set(argnums.map((n) => (n < 0 ? n + nArgs : n)));
 }
 
 function splitArgs(args: readonly unknown[], staticArgnums: readonly number[], where: string) {
-  const isStatic = args.map((_, i) => staticArgnums.includes(i) || staticArgnums.includes(i - args.length));
-  for (const n of staticArgnums) {
-    if (!Number.isInteger(n) || n >= args.length || n < -args.length) throw new RangeError(`${where}: staticArgnums ${n} out of range for ${args.length} arguments`);
-  }
+  const statics = argPositions(staticArgnums, args.length, 'staticArgnums', where);
+  const isStatic = args.map((_, i) => statics.has(i));
   const dynamic = args.filter((_, i) => !isStatic[i]);
   const [rawLeaves, inDef] = flatten(dynamic as PyTree<unknown>[]);
   const leaves = rawLeaves.map((x) => leafTensor(x, where));
@@ -190,7 +219,7 @@ function splitArgs(args: readonly unknown[], staticArgnums: readonly number[], w
     return args.map((a, i) => (isStatic[i] ? a : dyn[k++]));
   };
   const staticKey = args.map((a, i) => (isStatic[i] ? staticKeyOf(a) : '_')).join('|');
-  return { leaves, inDef, rebuild, staticKey };
+  return { leaves, inDef, rebuild, staticKey, isStatic };
 }
 
 /** Identities of static arguments compared by reference (functions, class instances, symbols). */
@@ -267,26 +296,40 @@ export interface JittedFunction {
 
 /**
  * Compile `f` (`jax.jit`): traced once per input signature (tree structure, shapes, dtypes, static
- * values), optimised, and run as a compiled plan. Composes with grad and vmap in any order.
+ * values), optimised, and run as a compiled plan. Composes with grad and vmap in any order. See
+ * {@link JitOptions} for static and donated arguments.
  * @example
  * const step = jit((params, x, y) => tree.map((p, g) => p.sub(g.mul(0.01)), params, grad(loss)(params, x, y)));
+ * @example
+ * const update = jit((p, g) => p.sub(g.mul(0.01)), { donateArgnums: [0] });
+ * w = update(w, g);   // written over the old w's buffer; the old w can no longer be used
  */
 export function jit(f: (...args: any[]) => any, options: JitOptions = {}): JittedFunction {
   const staticArgnums = options.staticArgnums ?? [];
+  const donateArgnums = options.donateArgnums ?? [];
   interface Entry {
     staged: ClosedJaxpr;
     /** Optimised on first need (not when the entry is only replayed under another transformation). */
     optimized: ClosedJaxpr | null;
     run: Executable | null;
+    /** Per leaf: whether its argument is donated. */
+    donated: boolean[];
   }
   const cache = new Map<string, Entry>();
+  const donatedLeaves = (args: readonly unknown[], isStatic: readonly boolean[]): boolean[] => {
+    if (donateArgnums.length === 0) return [];
+    const donate = argPositions(donateArgnums, args.length, 'donateArgnums', 'jit');
+    for (const i of donate) if (isStatic[i]) throw new Error(`jit: argument ${i} is both static (staticArgnums) and donated (donateArgnums)`);
+    return args.flatMap((a, i) => (isStatic[i] ? [] : flatten(a as PyTree<unknown>)[0].map(() => donate.has(i))));
+  };
   const entryFor = (args: readonly unknown[]) => {
-    const { leaves, inDef, rebuild, staticKey } = splitArgs(args, staticArgnums, 'jit');
+    const { leaves, inDef, rebuild, staticKey, isStatic } = splitArgs(args, staticArgnums, 'jit');
     const key = signature(leaves, inDef, staticKey);
     let entry = cache.get(key);
     if (!entry) {
+      const donated = donatedLeaves(args, isStatic);
       const staged = stage((...dyn: PyTree[]) => f(...rebuild(dyn)), leaves, inDef);
-      entry = { staged, optimized: null, run: null };
+      entry = { staged, optimized: null, run: null, donated };
       // A program that closed over tracers of an enclosing transformation is only valid during this call.
       if (!staged.captured?.length) cache.set(key, entry);
     }
@@ -307,7 +350,7 @@ export function jit(f: (...args: any[]) => any, options: JitOptions = {}): Jitte
       return unflatten(entry.staged.outDef, evalJaxpr(entry.staged.jaxpr, [...leaves, ...captured]));
     }
     const optimized = optimizedOf(entry);
-    entry.run ??= compileJaxpr(optimized.jaxpr);
+    entry.run ??= compileJaxpr(optimized.jaxpr, undefined, entry.donated);
     return unflatten(optimized.outDef, entry.run(leaves.map((l) => l.concrete('jit'))));
   }) as JittedFunction;
   jitted.lower = (...args: any[]) => optimizedOf(entryFor(args).entry);

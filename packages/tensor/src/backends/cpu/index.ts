@@ -1,11 +1,13 @@
 /**
  * The CPU backend: buffers are contiguous row-major typed arrays (Float32Array for float32, Float64Array for
  * float64, Int32Array for int32, Uint8Array of 0/1 for bool). Buffers are immutable once a kernel returns
- * them; every kernel allocates a fresh output (reshape and stop_gradient return their input buffer).
+ * them; every kernel allocates a fresh output (reshape and stop_gradient return their input buffer), or writes
+ * into the one jit's plan passes (a planned intermediate, or a donated argument's buffer, see execute.ts).
  * Importing this module registers the backend under the name 'cpu'.
  */
 import { allocate, dtypeOfTypedArray, type DType, type TypedArray } from '../../core/dtype.js';
 import { registerBackend, type Backend, type Kernel } from '../backend.js';
+import { ConcreteTensor, markBufferShared } from '../../core/tensor.js';
 import { elementwiseKernels } from './elementwise.js';
 import { indexingKernels } from './indexing.js';
 import { matmulKernels } from './matmul.js';
@@ -21,6 +23,16 @@ for (const family of [elementwiseKernels, reduceKernels, matmulKernels, shapeKer
   }
 }
 
+// An eager reshape (or stop_gradient) returns its input's buffer, so two arrays then share it and jit's donation
+// must not overwrite it. jit's own plan passes plain operand records, not arrays, and tracks its aliases itself.
+for (const name of ['reshape', 'stop_gradient']) {
+  const identity = kernels.get(name)!;
+  kernels.set(name, (inputs, params, out) => {
+    if (inputs[0] instanceof ConcreteTensor) markBufferShared(inputs[0].handle);
+    return identity(inputs, params, out);
+  });
+}
+
 export const cpuBackend: Backend<TypedArray> = {
   name: 'cpu',
   upload(data: TypedArray, dtype: DType): TypedArray {
@@ -30,6 +42,10 @@ export const cpuBackend: Backend<TypedArray> = {
     convertArray(data, from, dtype, dst);
     return dst;
   },
+  borrow(data: TypedArray, dtype: DType): TypedArray | undefined {
+    return dtypeOfTypedArray(data) === dtype ? data : undefined;
+  },
+  reusesDonatedBuffers: true,
   download(handle: TypedArray, dtype: DType, size: number): TypedArray {
     if (handle.length !== size) throw new Error(`cpu backend: download of ${size} elements from a buffer of ${handle.length}`);
     if (dtypeOfTypedArray(handle) === dtype) return handle.slice();

@@ -381,8 +381,9 @@ const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
     const sgemm = wasmSgemm();
     // Products of at least matmulThreads.minWork (6M multiply-adds: below, handing over costs what a second
     // thread gains) are split between threads (wasm/threads.ts) once the pool is up, with the same sums bit
-    // for bit; smaller ones (and all until then, or with XS_THREADS=1) use one.
-    const pool = sgemm ? sgemmPool(M * N * K) : undefined;
+    // for bit (the pool runs the same kernel config); smaller ones (and all until then, or with XS_THREADS=1)
+    // use one.
+    const pool = sgemm ? sgemmPool(M * N * K, sgemm.cfg) : undefined;
     // (run returns false, having written nothing, when wasm cannot get the memory: then the JS path runs)
     const run = (aOff: number, bOff: number, cOff: number): boolean =>
       (pool !== undefined && pool.run(M, N, K, A, aOff, sAm, sAk, Bm, bOff, sBk, sBn, o, cOff)) ||

@@ -17,6 +17,8 @@ export interface SharedWasmMemory {
 
 /** `WebAssembly`: modules, instances and memories. */
 export interface WasmApi {
+  /** Whether the engine accepts a module (its instructions and features), without compiling it. */
+  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
   Memory: {

@@ -8,10 +8,10 @@
  * byte, low bits first, the high bit set on every byte but the last (signed: two's complement, sign-extended).
  *
  * Only what the matmul and the fused elementwise kernels (elementwise.ts) need is here: i32 locals and
- * arithmetic, structured control flow (block / loop / if), f32 scalar loads/stores, and a
- * handful of v128 (SIMD128) instructions. Function bodies are written with `Body`, one method per
- * instruction (or per table of similar ones), in the same order as the WebAssembly text format (stack
- * machine: the operands are pushed first, then the instruction pops them).
+ * arithmetic, structured control flow (block / loop / if), f32 scalar loads/stores, a handful of v128
+ * (SIMD128) instructions and relaxed SIMD's f32x4.relaxed_madd. Function bodies are written with `Body`, one
+ * method per instruction (or per table of similar ones), in the same order as the WebAssembly text format
+ * (stack machine: the operands are pushed first, then the instruction pops them).
  */
 
 /** Value types. */
@@ -72,6 +72,9 @@ const SIMD = {
   'f32x4.replace_lane': 0x20,
   'f32x4.add': 0xe4,
   'f32x4.mul': 0xe6,
+  // relaxed SIMD (Node 22+ and current browsers; Node 20 behind --experimental-wasm-relaxed-simd): pops
+  // [a, b, c] and pushes a·b + c, fused (one rounding) or not as the hardware does it (x64 with FMA: fused)
+  'f32x4.relaxed_madd': 0x105,
   // elementwise ops without immediates (fused elementwise groups, elementwise.ts), taken by `simdOp`
   'i8x16.ne': 0x24,
   'f32x4.eq': 0x41,

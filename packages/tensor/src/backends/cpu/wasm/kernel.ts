@@ -22,19 +22,28 @@
  *
  * The micro-kernel. For each NR-wide B panel and each MR-tall A panel it keeps an MR × NR tile of C in MR·NV
  * f32x4 registers and, for every k, loads the NV vectors of B's row k, then for each of the MR rows
- * broadcasts A[r, k] to all four lanes (v128.load32_splat) and does acc[r][v] += a · b[v] (f32x4.mul then
- * f32x4.add: relaxed-SIMD fused multiply-add is not enabled by default in Node 20, so the sums are rounded
- * after each product as well). A full tile is then stored into C (first K block) or added to it with v128
- * loads/stores; an edge tile (the last rows or columns) is spilled to a scratch area (`sp`, one per thread)
- * and its valid part stored / added one float at a time.
+ * broadcasts A[r, k] to all four lanes (v128.load32_splat) and does acc[r][v] += a · b[v]: with f32x4.mul
+ * then f32x4.add (SIMD128 only: the product is rounded, then the sum), or, with `fma`, relaxed SIMD's
+ * f32x4.relaxed_madd (vfmadd on x64 with FMA, fmla on arm64: one instruction, one rounding; on by default in
+ * Node 22+ and current browsers, behind a V8 flag in Node 20: sgemm.ts picks the kernel). A full tile is then
+ * stored into C (first K block) or added to it with v128 loads/stores; an edge tile (the last rows or columns)
+ * is spilled to a scratch area (`sp`, one per thread) and its valid part stored / added one float at a time.
  *
  * Register budget and tile shape: x64 gives V8 16 XMM registers, one kept as scratch, so MR·NV accumulators
- * + NV B vectors + the broadcast A values + a product must fit in 15. The tile is 2 × 12 (6 accumulators),
- * chosen by measurement (kernel alone, Zen 5, Node 20): 2×12 and 3×8 ran at 45–47 GFLOP/s, 4×8 and 2×16 at
- * 44, 5×8 at 39 (spills); 2×12 also packs with SIMD (packing wants 2 or a multiple of 4 rows) and its 12
- * columns divide the MLP's 60. The K loop is not unrolled: V8 hoists the loads of an unrolled body ahead of the
- * arithmetic, which needs more registers and spilled (4×8 unrolled 4× ran at 25 GFLOP/s); TurboFan's own
- * loop peeling already leaves the plain loop with nothing but loads, mul/add and three integer ops per k.
+ * + NV B vectors + the broadcast A value (+ a product, mul + add only) must fit in 15. Measured (kernel
+ * alone, Zen 5, Node 20, one thread; GFLOP/s at 100×60×784 A·Bᵀ, 60×784×100 Aᵀ·B, 100×120×784 A·Bᵀ, 256³,
+ * 1024³):
+ *   mul + add: 2 × 12 (6 accumulators): 40, 40, 41, 42, 42 (earlier, on a quieter machine: 2×12 and 3×8 at
+ *     45–47, 4×8 and 2×16 at 44, 5×8 at 39 from spills). 2×12 packs with SIMD (packing wants 2 or a multiple
+ *     of 4 rows) and its 12 columns divide the MLP's 60.
+ *   fma: 2×12: 39, 39, 39, 40, 40 (six accumulator chains are too few: the FMA's latency, 4 cycles, is on each
+ *     chain, where with mul + add only the add's is); 4×8 (8 accumulators + 2 B vectors + 1 broadcast = 11
+ *     registers): 43, 47, 47, 49, 49; 2×16: 38–42, 47, 42–44, 51, 49; 4×12: 25 (16 registers: spills); 8×4:
+ *     21 (one B vector per 8 broadcasts). 4×8 is the FMA tile: best at the MLP's A·Bᵀ shapes, within 3% of
+ *     2×16 elsewhere.
+ * The K loop is not unrolled: V8 hoists the loads of an unrolled body ahead of the arithmetic, which needs
+ * more registers and spilled (4×8 unrolled 4× ran at 25 GFLOP/s); TurboFan's own loop peeling already leaves
+ * the plain loop with nothing but loads, mul/add (or FMA) and three integer ops per k.
  */
 import { Body, encodeModule, i32, v128 } from './encoder.js';
 
@@ -43,6 +52,11 @@ export interface KernelShape {
   MR: number;
   /** f32x4 vectors per row of the micro-tile: the tile is NR = 4·NV columns wide (B panel width). */
   NV: number;
+  /**
+   * acc += a·b with relaxed SIMD's f32x4.relaxed_madd (one instruction, one rounding on x64 with FMA) instead of
+   * f32x4.mul then f32x4.add. The module then validates only where the engine has relaxed SIMD.
+   */
+  fma?: boolean;
 }
 
 /** Bytes of edge-tile scratch a caller reserves per thread (sgemm.ts: at address 0). */
@@ -59,6 +73,7 @@ export const SCRATCH_BYTES = 1024;
  *         bv[v] = v128.load(b + 16v)                     // B[k, jr+4v .. jr+4v+3]
  *         for r:  s = v128.load32_splat(a + 4r)          // A[ir+r, k] ×4
  *                 for v:  acc[r][v] = f32x4.add(acc[r][v], f32x4.mul(s, bv[v]))
+ *                         (fma: acc[r][v] = f32x4.relaxed_madd(s, bv[v], acc[r][v]))
  *         a += MR·4;  b += NR·4
  *       } while (a < aEnd)
  *       c = pc + ir·ldc + jr·4
@@ -67,7 +82,7 @@ export const SCRATCH_BYTES = 1024;
  *     }
  * (The loops over MR, NV and v are unrolled by the generator: acc, bv and s are plain wasm locals.)
  */
-function buildGemm({ MR, NV }: KernelShape): Body {
+function buildGemm({ MR, NV, fma = false }: KernelShape): Body {
   const NR = 4 * NV;
   const f = new Body([i32, i32, i32, i32, i32, i32, i32, i32, i32]);
   const [mc, nc, kc, pa, pb, pc, ldc, first, sp] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
@@ -108,7 +123,10 @@ function buildGemm({ MR, NV }: KernelShape): Body {
         for (let rr = 0; rr < MR; rr++) {
           // s = A[rr, k] in all lanes; acc[rr][v] += s · B[k, 4v .. 4v+3]
           f.get(a).v128Load32Splat(4 * rr).set(s);
-          for (let v = 0; v < NV; v++) f.get(acc[rr]![v]!).get(s).get(bv[v]!).f32x4Mul().f32x4Add().set(acc[rr]![v]!);
+          for (let v = 0; v < NV; v++) {
+            if (fma) f.get(s).get(bv[v]!).get(acc[rr]![v]!).simdOp('f32x4.relaxed_madd').set(acc[rr]![v]!);
+            else f.get(acc[rr]![v]!).get(s).get(bv[v]!).f32x4Mul().f32x4Add().set(acc[rr]![v]!);
+          }
         }
         f.get(b).i32(NR * 4).add().set(b);
         f.get(a).i32(MR * 4).add().tee(a);

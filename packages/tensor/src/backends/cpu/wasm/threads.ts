@@ -10,7 +10,9 @@
  *
  * So the kernel interface stays synchronous, and a worker that is slow to wake (a busy machine) only means
  * that the caller computes more of the chunks itself. Each C element is summed exactly as in the
- * single-threaded kernel (same K blocks, same order), so the results are identical bit for bit.
+ * single-threaded kernel (same K blocks, same order), so the results are identical bit for bit. For that
+ * the pool runs the kernel config the single-threaded one uses (sgemm.ts: the FMA or the mul + add kernel);
+ * when that changes (wasmMatmul.fma, enableRelaxedSimd), the pool is replaced by one for the new kernel.
  *
  * Why one shared memory rather than a copy of the operands per worker: the shared memory costs what the
  * single-threaded kernel already pays (A and B copied in once, C out once; the kernel runs as fast on a
@@ -34,7 +36,7 @@
  */
 import { gemmModuleBytes } from './kernel.js';
 import { type SharedWasmMemory as SharedMemory, type WasmApi, wasmApi } from './api.js';
-import { defaultConfig, MAX_BYTES, PAGE, RETAIN_BYTES, sgemmLayout, type RunFn, type SgemmConfig } from './sgemm.js';
+import { MAX_BYTES, PAGE, RETAIN_BYTES, sgemmLayout, sharedSgemm, type RunFn, type SgemmConfig } from './sgemm.js';
 
 
 /** The parts of node:worker_threads used here (declared locally so that no Node types are needed). */
@@ -223,7 +225,8 @@ export class SgemmPool {
     private readonly api: WasmApi,
     private readonly module: object,
     readonly threads: number,
-    private readonly cfg: SgemmConfig = defaultConfig,
+    /** The kernel config (the single-threaded kernel's, so that the sums are the same). */
+    readonly cfg: SgemmConfig,
   ) {
     this.ctrl = new Int32Array(new SharedArrayBuffer(CTRL_SLOTS * 4));
     this.memory = new api.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
@@ -402,7 +405,7 @@ let unavailable = false;
 const NODE_WORKER_THREADS = 'node:worker_threads';
 const NODE_OS = 'node:os';
 
-async function createPool(): Promise<SgemmPool | undefined> {
+async function createPool(cfg: SgemmConfig): Promise<SgemmPool | undefined> {
   try {
     const api = wasmApi();
     if (!api || typeof SharedArrayBuffer === 'undefined' || typeof Atomics?.wait !== 'function') return undefined;
@@ -413,8 +416,8 @@ async function createPool(): Promise<SgemmPool | undefined> {
       threads = Math.min(os.availableParallelism?.() ?? os.cpus().length, 4);
     }
     if (threads < 2) return undefined; // one core
-    const module = new api.Module(gemmModuleBytes(defaultConfig, MAX_PAGES));
-    const p = new SgemmPool(wt, api, module, threads);
+    const module = new api.Module(gemmModuleBytes(cfg, MAX_PAGES));
+    const p = new SgemmPool(wt, api, module, threads, cfg);
     await p.ready;
     return p;
   } catch {
@@ -426,12 +429,18 @@ async function createPool(): Promise<SgemmPool | undefined> {
  * Start the pool (once; later calls return the same promise) and resolve when its workers are ready: with
  * the pool, or undefined where threads are off or unavailable. matmul starts it by itself on the first
  * product of at least `matmulThreads.minWork` and runs single-threaded until it is ready; tests and
- * benchmarks await this to measure the threaded kernel from the first product.
+ * benchmarks await this to measure the threaded kernel from the first product. A pool for another kernel
+ * config than the single-threaded kernel's now is stopped, and a new one started.
  */
 export function startThreads(): Promise<SgemmPool | undefined> {
+  const cfg = sharedSgemm()?.cfg;
+  if (pool && pool.cfg !== cfg) {
+    void pool.close();
+    pool = undefined;
+  }
   if (pool) return Promise.resolve(pool);
-  if (unavailable || !threadsWanted()) return Promise.resolve(undefined);
-  starting ??= createPool().then((p) => {
+  if (unavailable || !threadsWanted() || !cfg) return Promise.resolve(undefined);
+  starting ??= createPool(cfg).then((p) => {
     starting = undefined;
     if (p) pool = p;
     else unavailable = true;
@@ -441,13 +450,14 @@ export function startThreads(): Promise<SgemmPool | undefined> {
 }
 
 /**
- * The pool for a float32 product of M·N·K = `work`, when it is worth splitting and the pool is ready;
- * otherwise undefined (and, for a product big enough, the pool's start is set going).
+ * The pool for a float32 product of M·N·K = `work` on the kernel config `cfg`, when it is worth splitting
+ * and the pool is ready for that config; otherwise undefined (and, for a product big enough, the start of
+ * a pool for the current config is set going).
  */
-export function sgemmPool(work: number): SgemmPool | undefined {
+export function sgemmPool(work: number, cfg: SgemmConfig): SgemmPool | undefined {
   if (work < matmulThreads.minWork || !threadsWanted()) return undefined;
-  if (pool?.usable) return pool;
-  if (!pool && !starting) void startThreads();
+  if (pool?.cfg === cfg) return pool.usable ? pool : undefined;
+  if (!starting) void startThreads();
   return undefined;
 }
 
