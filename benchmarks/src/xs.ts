@@ -1,11 +1,14 @@
-import { type Tensor, fromTypedArray, grad, jit, matmulThreads, nn, numpy as np, startMatmulThreads, tree, vmap } from '@xs/tensor';
+import { type Tensor, enableRelaxedSimd, fromTypedArray, grad, jit, matmulThreads, nn, numpy as np, startMatmulThreads, tree, vmap, wasmMatmulInfo } from '@xs/tensor';
 import { BATCH, type Data, type Impl, LR, versionOf, PARAM_SHAPES } from './common.js';
 
 type P = Tensor[];
 
 // The matmul thread pool, started (and its workers ready) before anything is timed; the seed step's products
 // are below its threshold, so only the large matmuls use it.
+// As the CLI does: relaxed SIMD on (Node 20 keeps it behind a V8 flag), so matmuls use the fused multiply-add kernel.
+await enableRelaxedSimd();
 const threads = await startMatmulThreads();
+const kernel = wasmMatmulInfo();
 const defaults = { ...matmulThreads };
 /**
  * matmul modes: one thread (the peers' setting) and, where the pool runs, all of its threads with the split
@@ -36,7 +39,7 @@ export function xsImpl(data: Data): Impl<P> {
   return {
     name: 'xs',
     version,
-    detail: `cpu backend, ${threads > 1 ? `matmul on ${threads} threads from ${(defaults.minWork / 1e6).toFixed(1)}M multiply-adds (the benchmark's "${threads} threads" splits every shape)` : 'matmul on 1 thread'}`,
+    detail: `cpu backend, matmul kernel ${kernel ? `wasm ${kernel.tile}${kernel.fma ? ' FMA' : ''}` : 'JS'}, ${threads > 1 ? `matmul on ${threads} threads from ${(defaults.minWork / 1e6).toFixed(1)}M multiply-adds (the benchmark's "${threads} threads" splits every shape)` : 'matmul on 1 thread'}`,
     forms: [
       { name: 'eager grad(batched loss)', step: (p) => batched(p, x, t) },
       { name: 'jit(grad(batched loss))', step: (p) => jitBatched(p, x, t) },

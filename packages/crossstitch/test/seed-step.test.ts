@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Tensor, grad, numpy as np, random, tree } from '@xs/tensor';
+import { ConcreteTensor, type Tensor, grad, numpy as np, random, tree } from '@xs/tensor';
 import {
   type AlphaParams,
   type MlpParams,
@@ -73,6 +73,32 @@ describe('the jitted per-example-sum steps', () => {
     expect(relErr(upd, tree.map((b: Tensor) => b.mul(-lr), g as never))).toBeLessThan(1e-3);
     expect(loss.item()).toBeCloseTo((batchLoss(composeParameters(p1, p2, alpha), x, t).item() as number) / 100, 5);
     expect(leaves(p1).map((l) => Array.from(l.data()))).toEqual(p1Before);
+  });
+
+  it('with { donate: true } the steps give the same values, reuse the trained arrays and invalidate them', () => {
+    const values = (t: unknown): number[][] => leaves(t).map((l) => Array.from(l.data()));
+    const [p1, p2] = [initMlp(random.key(4)), initMlp(random.key(5))];
+    let [plain, donated] = [initMlp(random.key(3)), initMlp(random.key(3))];
+    const [step, stepDonating] = [makeTrainStep(lr), makeTrainStep(lr, { donate: true })];
+    for (let i = 0; i < 3; i++) {
+      const before = leaves(donated) as ConcreteTensor[];
+      const buffers = before.map((l) => l.handle);
+      plain = (step(plain, x, t) as [MlpParams, Tensor])[0];
+      donated = (stepDonating(donated, x, t) as [MlpParams, Tensor])[0];
+      expect(values(donated)).toEqual(values(plain));
+      expect(before.every((l) => l.isDonated())).toBe(true);
+      if (i > 0) expect((leaves(donated) as ConcreteTensor[]).map((l) => l.handle)).toEqual(buffers); // (the first init arrays may be shared)
+    }
+    let [a, aDonated]: AlphaParams[] = [[[np.zeros([20, 60]), np.zeros([20, 60])]], [[np.zeros([20, 60]), np.zeros([20, 60])]]];
+    const [stitch, stitchDonating] = [makeStitchStep(lr), makeStitchStep(lr, { donate: true })];
+    for (let i = 0; i < 2; i++) {
+      a = (stitch(p1, p2, a, x, t) as [AlphaParams, Tensor])[0];
+      aDonated = (stitchDonating(p1, p2, aDonated, x, t) as [AlphaParams, Tensor])[0];
+      expect(values(aDonated)).toEqual(values(a));
+    }
+    // the fixed nets are not donated
+    expect((leaves(p1) as ConcreteTensor[]).some((l) => l.isDonated())).toBe(false);
+    expect(() => leaves(p2)[0]!.data()).not.toThrow();
   });
 
   it('a zero alpha gets a non-zero update', () => {

@@ -1,6 +1,7 @@
 /** `xs info`: versions, the compute backend and why, the engine, and the data status. */
 import os from 'node:os';
 import { dataStatus, formatDataStatus } from '@xs/crossstitch';
+import { wasmMatmulInfo } from '@xs/tensor';
 import type { OptionSpec } from '../args.js';
 import { UsageError } from '../args.js';
 import { type CommandDef, type Context, EXIT } from '../context.js';
@@ -24,10 +25,12 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
   const flags = dataFlags(o, ctx);
   const statuses = dataStatus({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), env: ctx.env, verify: !o.quick });
   const versions = { cli: ctx.version ?? cliVersion(), '@xs/crossstitch': dependencyVersion('@xs/crossstitch'), '@xs/tensor': dependencyVersion('@xs/tensor'), node: process.version };
+  const mm = wasmMatmulInfo();
+  const matmul = mm ? `WebAssembly SIMD, ${mm.tile} tile, ${mm.fma ? 'fused multiply-add (relaxed SIMD)' : 'multiply then add'}` : 'JavaScript loops (no WebAssembly SIMD, or XS_WASM=0)';
   const cpus = os.cpus();
   const machine = { platform: `${os.platform()} ${os.arch()}`, cpu: cpus[0]?.model?.trim() ?? 'unknown', cores: cpus.length, memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)) };
   if (o.json) {
-    printJson(ctx, { command: 'info', versions, machine, backend, engine, data: statuses.map(statusJson) });
+    printJson(ctx, { command: 'info', versions, machine, backend, cpuMatmul: mm ?? null, engine, data: statuses.map(statusJson) });
     return EXIT.ok;
   }
   const lines = [
@@ -35,6 +38,7 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
     `machine: ${machine.platform}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB`,
     `backend: ${backend.selected}; ${backend.reason}`,
     ...backend.devices.map((d) => `  ${d.name.padEnd(4)} ${d.available ? 'available' : 'unavailable'}: ${d.description}`),
+    `cpu matmul: ${matmul}`,
     `seed experiment (runSeedExperiment): ${engine}`,
     '',
     `data${o.quick ? ' (files not hashed: --quick)' : ''}:`,

@@ -70,16 +70,22 @@ export interface TensorBatch {
 export interface ToTensorsOptions {
   /** Give one-hot float32 labels with this many classes (the notebook's `to_categorical`) instead of int32. */
   oneHot?: number;
+  /**
+   * Copy the host arrays (the default), or with `false` let the tensors use them in place (`fromTypedArray`'s
+   * `copy: false`): no copy, but the split's arrays must then not change while the tensors are in use.
+   */
+  copy?: boolean;
 }
 
 /**
- * A split as tensors (a copy of the host data).
+ * A split as tensors (a copy of the host data unless `copy: false`).
  * @example const { x, y } = splitToTensors(sliceSplit(mnist.test, 0, 100)); // x [100,784], y [100] int32
  * @example const { y } = splitToTensors(split, { oneHot: 10 });             // y [n,10] float32
  */
 export function splitToTensors(split: Split, opts: ToTensorsOptions = {}): TensorBatch {
-  const x = fromTypedArray(split.images, [split.count, split.features], 'float32');
-  const labels = fromTypedArray(split.labels, [split.count], 'int32');
+  const copy = { copy: opts.copy ?? true };
+  const x = fromTypedArray(split.images, [split.count, split.features], 'float32', copy);
+  const labels = fromTypedArray(split.labels, [split.count], 'int32', copy);
   const y = opts.oneHot === undefined ? labels : np.oneHot(labels, opts.oneHot);
   return { x, y };
 }

@@ -36,7 +36,7 @@ export function classify(params: MlpParams, split: Split): Int32Array {
   const pred = new Int32Array(split.count);
   for (let start = 0; start < split.count; start += CLASSIFY_BLOCK) {
     const block = sliceSplit(split, start, Math.min(split.count, start + CLASSIFY_BLOCK));
-    pred.set(predictedClasses(predictJit(params, splitToTensors(block).x) as Tensor), start);
+    pred.set(predictedClasses(predictJit(params, splitToTensors(block, { copy: false }).x) as Tensor), start);
   }
   return pred;
 }
@@ -117,8 +117,9 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
     for (const start of starts[e]!) {
       await yieldToEventLoop(); // lets Ctrl-C (and a worker's messages) through
       spec.checkAborted();
-      const x = fromTypedArray(train.images.subarray(start * f, (start + b) * f), [b, f]);
-      const y = fromTypedArray(targets.subarray(start * CLASSES, (start + b) * CLASSES), [b, CLASSES]);
+      // the batch borrows the split's memory (no copy): nothing writes to it
+      const x = fromTypedArray(train.images.subarray(start * f, (start + b) * f), [b, f], 'float32', { copy: false });
+      const y = fromTypedArray(targets.subarray(start * CLASSES, (start + b) * CLASSES), [b, CLASSES], 'float32', { copy: false });
       const [next, loss] = spec.step(params, x, y);
       params = next;
       const l = loss.item() as number;

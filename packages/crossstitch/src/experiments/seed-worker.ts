@@ -28,7 +28,7 @@ async function main(job: NetJob): Promise<void> {
     train,
     limit: cfg.trainExamples[phase],
     init: initMlp(phase === 'mnist' ? keys.mnist : keys.fashion, sizes),
-    step: makeTrainStep(cfg.lr) as (p: MlpParams, x: Tensor, t: Tensor) => [MlpParams, Tensor],
+    step: makeTrainStep(cfg.lr, { donate: true }) as (p: MlpParams, x: Tensor, t: Tensor) => [MlpParams, Tensor],
     validate: validator(train, cfg.validation[phase]),
     onProgress: (event) => post({ type: 'progress', event }),
     progressEvery: job.progressEvery,

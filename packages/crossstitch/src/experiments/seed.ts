@@ -93,18 +93,27 @@ const PHASES: readonly SeedPhase[] = ['mnist', 'fashion', 'stitch'];
  * `vmap(valueAndGrad(nllOne), { inAxes: [null, 0, 0] })`, summed over the batch, and the SGD update
  * `p - lr * Σ g`, all inside ONE `jit` (so the summed per-example outer products become matmuls). Returns
  * `[newParams, meanLoss]`, the loss being the batch's mean NLL at the parameters before the update.
+ * With `{ donate: true }` the params are donated (jit's `donateArgnums`): the new ones are written into their
+ * buffers and the old arrays may not be used after the call, which saves allocating them at every step.
  * @example
- * const step = makeTrainStep(0.01);
+ * const step = makeTrainStep(0.01, { donate: true });
  * [params, loss] = step(params, x, t); // x [100, 784], t one-hot [100, 10]
  * console.log(step.lower(params, x, t).toString()); // the optimised program
  */
-export function makeTrainStep(lr: number): JittedFunction {
+export function makeTrainStep(lr: number, options: StepOptions = {}): JittedFunction {
   const perExample = vmap(valueAndGrad(nllOne), { inAxes: [null, 0, 0] });
-  return jit((params: MlpParams, x: Tensor, t: Tensor) => {
+  const step = (params: MlpParams, x: Tensor, t: Tensor): [MlpParams, Tensor] => {
     const [losses, grads] = perExample(params, x, t) as [Tensor, MlpParams];
-    const next = tree.map((p: Tensor, g: Tensor) => p.sub(g.sum(0).mul(lr)), params as never, grads as never);
+    const next = tree.map((p: Tensor, g: Tensor) => p.sub(g.sum(0).mul(lr)), params as never, grads as never) as MlpParams;
     return [next, losses.mean()];
-  });
+  };
+  return jit(step, options.donate ? { donateArgnums: [0] } : {});
+}
+
+/** Options of {@link makeTrainStep} and {@link makeStitchStep}. */
+export interface StepOptions {
+  /** Donate the trained parameters to the step (default false): see {@link makeTrainStep}. */
+  donate?: boolean;
 }
 
 /**
@@ -119,18 +128,20 @@ export function nllStitchOne(p1: MlpParams, p2: MlpParams, alpha: AlphaParams, x
 /**
  * The stitch phase's step, compiled: per-example gradients of {@link nllStitchOne} with respect to `alpha`
  * only (`argnums: 2`), summed over the batch, and `alpha - lr * Σ g`, inside one `jit`. The two nets are
- * inputs but stay fixed. Returns `[newAlpha, meanLoss]`.
+ * inputs but stay fixed. Returns `[newAlpha, meanLoss]`. With `{ donate: true }` alpha (only) is donated, as
+ * the params are in {@link makeTrainStep}.
  * @example
- * const step = makeStitchStep(0.01);
+ * const step = makeStitchStep(0.01, { donate: true });
  * [alpha, loss] = step(mnistParams, fashionParams, alpha, x, t);
  */
-export function makeStitchStep(lr: number): JittedFunction {
+export function makeStitchStep(lr: number, options: StepOptions = {}): JittedFunction {
   const perExample = vmap(valueAndGrad(nllStitchOne, { argnums: 2 }), { inAxes: [null, null, null, 0, 0] });
-  return jit((p1: MlpParams, p2: MlpParams, alpha: AlphaParams, x: Tensor, t: Tensor) => {
+  const step = (p1: MlpParams, p2: MlpParams, alpha: AlphaParams, x: Tensor, t: Tensor): [AlphaParams, Tensor] => {
     const [losses, grads] = perExample(p1, p2, alpha, x, t) as [Tensor, AlphaParams];
-    const next = tree.map((a: Tensor, g: Tensor) => a.sub(g.sum(0).mul(lr)), alpha as never, grads as never);
+    const next = tree.map((a: Tensor, g: Tensor) => a.sub(g.sum(0).mul(lr)), alpha as never, grads as never) as AlphaParams;
     return [next, losses.mean()];
-  });
+  };
+  return jit(step, options.donate ? { donateArgnums: [2] } : {});
 }
 
 function testMetrics(pred: Int32Array, labels: Int32Array): TestMetrics {
@@ -242,7 +253,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     train: data[phase].train,
     limit: cfg.trainExamples[phase],
     init: initMlp(keys[phase], sizes),
-    step: makeTrainStep(cfg.lr) as PhaseSpec<MlpParams>['step'],
+    step: makeTrainStep(cfg.lr, { donate: true }) as PhaseSpec<MlpParams>['step'],
     validate: validator(data[phase].train, cfg.validation[phase]),
   });
 
@@ -294,7 +305,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     const perm = permutationFromKey(keys.shuffle, data.mnist.train.count + data.fashion.train.count);
     const stitchTrain = takeShuffled(combined, perm, cfg.stitchSamples);
     timings.shuffle = now() - tShuffle;
-    const stitchStep = makeStitchStep(cfg.lr);
+    const stitchStep = makeStitchStep(cfg.lr, { donate: true });
     const validateFashion = validator(data.fashion.train, cfg.validation.stitch);
     done.alpha = await runPhase<AlphaParams>({
       phase: 'stitch',
