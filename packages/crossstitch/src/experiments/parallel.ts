@@ -5,7 +5,7 @@
  * workers through shared memory (see `decodeImages`); progress events come back as messages.
  */
 import { availableParallelism } from 'node:os';
-import { defaultBackend, fromTypedArray } from '@xs/tensor';
+import { type Tensor, defaultBackend, fromTypedArray } from '@xs/tensor';
 import type { Split } from '../datasets/load.js';
 import { spawnWorker } from '../util/worker.js';
 import type { MlpParams } from '../models/mlp.js';
@@ -14,6 +14,11 @@ import type { EpochRecord, ProgressEvent, SeedConfig } from './types.js';
 
 /** The two phases that can run side by side. */
 export type NetPhase = 'mnist' | 'fashion';
+
+/** Layers of float32 tensors (a net's params) as a message between threads carries them (copies). */
+export type PostedLayers = { shape: number[]; data: Float32Array }[][];
+/** Layers in their {@link PostedLayers} form. */
+export const postLayers = (layers: readonly (readonly Tensor[])[]): PostedLayers => layers.map((l) => l.map((t) => ({ shape: [...t.shape], data: t.data() as Float32Array })));
 
 /** What a worker trains (its `workerData`). */
 export interface NetJob {
@@ -33,7 +38,7 @@ export interface NetJob {
 /** Messages from a worker. */
 export type WorkerMessage =
   | { type: 'progress'; event: ProgressEvent }
-  | { type: 'done'; layers: { shape: number[]; data: Float32Array }[][]; curves: EpochRecord[]; seconds: number; steps: number }
+  | { type: 'done'; layers: PostedLayers; curves: EpochRecord[]; seconds: number; steps: number }
   | { type: 'error'; message: string; stack: string };
 
 /** Phases shorter than this many steps run in-process: a worker's start-up (loading and compiling) would not pay. */

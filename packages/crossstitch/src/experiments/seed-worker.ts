@@ -9,7 +9,7 @@ import { makeSplit } from '../datasets/load.js';
 import { type MlpParams, initMlp } from '../models/mlp.js';
 import { CLASSES, seedKeys, trainPhase, validator } from './phase.js';
 import { makeTrainStep } from './seed.js';
-import type { NetJob, WorkerMessage } from './parallel.js';
+import { type NetJob, type WorkerMessage, postLayers } from './parallel.js';
 
 const port = parentPort;
 if (!port) throw new Error('seed-worker.ts runs only as a worker thread');
@@ -34,7 +34,7 @@ async function main(job: NetJob): Promise<void> {
     progressEvery: job.progressEvery,
     checkAborted: () => {}, // the parent stops a worker by terminating it
   });
-  const layers = outcome.params.map((layer) => layer.map((t) => ({ shape: [...t.shape], data: t.data() as Float32Array })));
+  const layers = postLayers(outcome.params);
   post({ type: 'done', layers, curves: outcome.curves, seconds: outcome.seconds, steps: outcome.steps }, layers.flatMap((l) => l.map((t) => t.data.buffer as ArrayBuffer)));
 }
 
