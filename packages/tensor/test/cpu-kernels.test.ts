@@ -494,6 +494,26 @@ describe('reductions', () => {
     }
   });
 
+  it("a matrix's row and column sums (four at a time) add each output's terms in order, exactly", () => {
+    const r = rng(777);
+    for (let t = 0; t < 60; t++) {
+      const [R, L] = [randInt(r, 1, 13), randInt(r, 1, 13)];
+      const dtype = (['float32', 'float64', 'int32', 'bool'] as DType[])[t % 4]!;
+      const data = randArray(r, dtype, [R, L]);
+      for (const axis of [0, 1]) {
+        const out = run('reduce_sum', [{ data, shape: [R, L], dtype }], { axes: [axis] }, [axis === 0 ? L : R], dtype);
+        // the reference: a float64 sum in index order, stored once (as the general loops do)
+        const want = alloc(dtype, axis === 0 ? L : R);
+        for (let q = 0; q < want.length; q++) {
+          let s = 0;
+          for (let k = 0; k < (axis === 0 ? R : L); k++) s += data[axis === 0 ? k * L + q : q * L + k]!;
+          want[q] = s;
+        }
+        expect(Array.from(out)).toEqual(Array.from(want));
+      }
+    }
+  });
+
   it('empty reductions: sum is 0, max is -Infinity (int32: INT_MIN)', () => {
     const shape = [3, 0, 2];
     for (const dtype of ['float32', 'float64', 'int32'] as DType[]) {

@@ -22,32 +22,96 @@ function maxInit(dtype: DType): number {
   return -Infinity;
 }
 
-/** Fold x[xo .. xo+n) into one value. Max propagates NaN (numpy semantics). */
-function foldRun(kind: Kind, x: TypedArray, xo: number, n: number, init: number): number {
-  let acc = init;
-  if (kind === SUM) {
-    for (let i = 0; i < n; i++) acc += x[xo + i]!;
-  } else {
-    for (let i = 0; i < n; i++) {
-      const v = x[xo + i]!;
-      if (v > acc || v !== v) acc = v;
-      if (acc !== acc) break;
-    }
-  }
-  return acc;
+interface Folds {
+  /** Fold x[xo .. xo+n) into one value, starting from `init`. Max propagates NaN (numpy semantics). */
+  foldRun(kind: Kind, x: TypedArray, xo: number, n: number, init: number): number;
+  /** acc[ao + i] ⊕= x[xo + i] for i < n. */
+  foldVec(kind: Kind, x: TypedArray, xo: number, acc: Float64Array, ao: number, n: number): void;
+  /** acc[r] += Σ_j x[r·L + j] for r < R (each row summed in order, four rows at a time). */
+  sumRows(x: TypedArray, acc: Float64Array, R: number, L: number): void;
+  /** acc[j] += Σ_r x[r·L + j] for j < L (each column summed in order, four columns at a time). */
+  sumCols(x: TypedArray, acc: Float64Array, R: number, L: number): void;
 }
 
-/** acc[ao + i] ⊕= x[xo + i] for i < n. */
-function foldVec(kind: Kind, x: TypedArray, xo: number, acc: Float64Array, ao: number, n: number): void {
-  if (kind === SUM) {
-    for (let i = 0; i < n; i++) acc[ao + i] = acc[ao + i]! + x[xo + i]!;
-  } else {
-    for (let i = 0; i < n; i++) {
-      const v = x[xo + i]!;
-      const a = acc[ao + i]!;
-      if (v > a || v !== v) acc[ao + i] = v;
+const FOLDS_SOURCE = `return {
+  foldRun(kind, x, xo, n, init) {
+    let acc = init;
+    if (kind === ${SUM}) {
+      for (let i = 0; i < n; i++) acc += x[xo + i];
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = x[xo + i];
+        if (v > acc || v !== v) acc = v;
+        if (acc !== acc) break;
+      }
     }
-  }
+    return acc;
+  },
+  foldVec(kind, x, xo, acc, ao, n) {
+    if (kind === ${SUM}) {
+      for (let i = 0; i < n; i++) acc[ao + i] = acc[ao + i] + x[xo + i];
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = x[xo + i];
+        const a = acc[ao + i];
+        if (v > a || v !== v) acc[ao + i] = v;
+      }
+    }
+  },
+  sumRows(x, acc, R, L) {
+    let r = 0;
+    for (; r + 4 <= R; r += 4) {
+      const b = r * L;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let j = 0; j < L; j++) {
+        s0 += x[b + j];
+        s1 += x[b + L + j];
+        s2 += x[b + 2 * L + j];
+        s3 += x[b + 3 * L + j];
+      }
+      acc[r] += s0;
+      acc[r + 1] += s1;
+      acc[r + 2] += s2;
+      acc[r + 3] += s3;
+    }
+    for (; r < R; r++) acc[r] += this.foldRun(${SUM}, x, r * L, L, 0);
+  },
+  sumCols(x, acc, R, L) {
+    let j = 0;
+    for (; j + 4 <= L; j += 4) {
+      let s0 = acc[j], s1 = acc[j + 1], s2 = acc[j + 2], s3 = acc[j + 3];
+      for (let r = 0, b = j; r < R; r++, b += L) {
+        s0 += x[b];
+        s1 += x[b + 1];
+        s2 += x[b + 2];
+        s3 += x[b + 3];
+      }
+      acc[j] = s0;
+      acc[j + 1] = s1;
+      acc[j + 2] = s2;
+      acc[j + 3] = s3;
+    }
+    for (; j < L; j++) {
+      let s = acc[j];
+      for (let r = 0, b = j; r < R; r++, b += L) s += x[b];
+      acc[j] = s;
+    }
+  },
+};`;
+
+/**
+ * The fold loops, compiled once per dtype: one copy read from several kinds of typed array makes V8's element
+ * loads polymorphic, several times slower (a jitted training step spent a fifth of its non-matmul time here).
+ */
+const FOLDS = new Map<DType, Folds>((['float32', 'float64', 'int32', 'bool'] as const).map((d) => [d, new Function(FOLDS_SOURCE)() as Folds]));
+
+/** Accumulator scratch, reused between calls (the kernels are synchronous). */
+let scratch = new Float64Array(64);
+function accumulator(size: number, init: number): Float64Array {
+  if (scratch.length < size) scratch = new Float64Array(Math.max(size, 2 * scratch.length));
+  const acc = scratch.subarray(0, size);
+  acc.fill(init);
+  return acc;
 }
 
 function reduceKernel(kind: Kind): CpuKernel {
@@ -64,8 +128,9 @@ function reduceKernel(kind: Kind): CpuKernel {
     const o = allocOut(out);
     const outSize = o.length;
     const init = kind === SUM ? 0 : maxInit(x.dtype);
-    const acc = new Float64Array(outSize);
-    if (init !== 0) acc.fill(init);
+    const acc = accumulator(outSize, init);
+    const folds = FOLDS.get(x.dtype)!;
+    const { foldRun, foldVec } = folds;
     const xs = x.handle;
     if (outSize > 0 && sizeOf(shape) > 0) {
       // accumulator strides over the input's dims: 0 on reduced axes
@@ -78,7 +143,13 @@ function reduceKernel(kind: Kind): CpuKernel {
       const r = m.shape.length - 1;
       const L = m.shape[r]!;
       const accInner = m.strides[1]![r]!;
-      if (accInner === 0) {
+      // the common 2-D sums (a matrix's rows, or its columns: the batch axis) with independent sums side by side;
+      // each output still adds its terms in order, so the results are those of the general loops below
+      const [xs0, accS] = [m.strides[0]!, m.strides[1]!];
+      const matrix = kind === SUM && r === 1 && xs0[0] === L && xs0[1] === 1;
+      if (matrix && accS[0] === 1 && accInner === 0) folds.sumRows(xs, acc, m.shape[0]!, L);
+      else if (matrix && accS[0] === 0 && accInner === 1) folds.sumCols(xs, acc, m.shape[0]!, L);
+      else if (accInner === 0) {
         if (kind === SUM) {
           forEachRun(m, [0, 0], (of) => {
             acc[of[1]!] = acc[of[1]!]! + foldRun(SUM, xs, of[0]!, L, 0);
