@@ -545,6 +545,23 @@ export function randint(key: Tensor, shape: readonly number[], minval: number, m
 }
 
 /** A permutation of 0..n-1, as JAX's `_shuffle` of `arange(n)`: rounds of stable sorts by fresh random words. */
+/** Indices of `keys` (uint32) sorted by key, ties by index. */
+function sortedOrder(keys: ArrayLike<number>): ArrayLike<number> {
+  const n = keys.length;
+  if (n <= INDEX_RANGE) {
+    // key·2^21 + index is exact in a float64: one native numeric sort instead of a comparator (8x faster at 120k)
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) packed[i] = keys[i]! * INDEX_RANGE + i;
+    packed.sort();
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = packed[i]! % INDEX_RANGE;
+    return order;
+  }
+  const order = Array.from({ length: n }, (_, i) => i);
+  return order.sort((i, j) => keys[i]! - keys[j]! || i - j);
+}
+const INDEX_RANGE = 2 ** 21;
+
 function shuffledIndices(k0: number, k1: number, n: number): Int32Array {
   let perm = new Int32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;
@@ -556,9 +573,7 @@ function shuffledIndices(k0: number, k1: number, n: number): Int32Array {
     const ks = splitKey(a, b, 2);
     a = ks[0]!;
     b = ks[1]!;
-    const sortKeys = bits32(ks[2]!, ks[3]!, n);
-    const order = Array.from({ length: n }, (_, i) => i);
-    order.sort((i, j) => sortKeys[i]! - sortKeys[j]! || i - j);
+    const order = sortedOrder(bits32(ks[2]!, ks[3]!, n));
     const next = new Int32Array(n);
     for (let i = 0; i < n; i++) next[i] = perm[order[i]!]!;
     perm = next;
