@@ -96,6 +96,11 @@ export interface ParseIdxOptions {
   file?: string;
   /** The magic number the file must have (e.g. {@link IDX_IMAGES_MAGIC}); any valid one when absent. */
   expectMagic?: number;
+  /**
+   * uint8 / int8 data as a view of the input's (decompressed) bytes instead of a copy (default true: a copy).
+   * The decoders, which only read it, save a copy of the whole file.
+   */
+  copy?: boolean;
 }
 
 /**
@@ -131,7 +136,7 @@ export function parseIdx(input: Uint8Array, options: ParseIdxOptions = {}): IdxA
   if (bytes.length > expected) {
     throw new IdxFormatError(file, `${bytes.length - expected} trailing bytes after the data: dimensions [${dims.join(', ')}] of ${type} need exactly ${expected} bytes, the file has ${bytes.length}`);
   }
-  return { type, dims, data: decodeElements(view, headerLen, type, count) };
+  return { type, dims, data: decodeElements(view, headerLen, type, count, options.copy ?? true) };
 }
 
 function describeMagic(magic: number): string {
@@ -140,12 +145,16 @@ function describeMagic(magic: number): string {
   return '';
 }
 
-function decodeElements(view: DataView, offset: number, type: IdxType, count: number): IdxArray['data'] {
+function decodeElements(view: DataView, offset: number, type: IdxType, count: number, copy: boolean): IdxArray['data'] {
   switch (type) {
-    case 'uint8':
-      return new Uint8Array(view.buffer, view.byteOffset + offset, count).slice();
-    case 'int8':
-      return new Int8Array(view.buffer, view.byteOffset + offset, count).slice();
+    case 'uint8': {
+      const bytes = new Uint8Array(view.buffer, view.byteOffset + offset, count);
+      return copy ? bytes.slice() : bytes;
+    }
+    case 'int8': {
+      const bytes = new Int8Array(view.buffer, view.byteOffset + offset, count);
+      return copy ? bytes.slice() : bytes;
+    }
     case 'int16': {
       const out = new Int16Array(count);
       for (let i = 0; i < count; i++) out[i] = view.getInt16(offset + 2 * i, false);
@@ -286,7 +295,7 @@ const PIXEL_SCALE = Float32Array.from({ length: 256 }, (_, b) => b / 255);
  */
 export function decodeImages(bytes: Uint8Array, options: DecodeImagesOptions = {}): IdxImages {
   const file = options.file ?? '<bytes>';
-  const idx = parseIdx(bytes, { file, expectMagic: IDX_IMAGES_MAGIC });
+  const idx = parseIdx(bytes, { file, expectMagic: IDX_IMAGES_MAGIC, copy: false });
   const [count, rows, cols] = idx.dims as [number, number, number];
   if (options.expectSize && (rows !== options.expectSize[0] || cols !== options.expectSize[1])) {
     throw new IdxFormatError(file, `images are ${rows}x${cols}, expected ${options.expectSize[0]}x${options.expectSize[1]}`);
@@ -312,7 +321,7 @@ export interface DecodeLabelsOptions {
  */
 export function decodeLabels(bytes: Uint8Array, options: DecodeLabelsOptions = {}): Int32Array {
   const file = options.file ?? '<bytes>';
-  const idx = parseIdx(bytes, { file, expectMagic: IDX_LABELS_MAGIC });
+  const idx = parseIdx(bytes, { file, expectMagic: IDX_LABELS_MAGIC, copy: false });
   const out = new Int32Array(sharedBuffer(idx.data.length * 4));
   out.set(idx.data as Uint8Array);
   if (options.numClasses !== undefined) {
