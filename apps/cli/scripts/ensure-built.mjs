@@ -4,10 +4,12 @@
 // the scripts run the CLI's compiled `dist/main.js`. When every built entry is newer than every file under its
 // package's `src/`, this does nothing and prints nothing; otherwise it runs `turbo run build --filter=cli...`
 // (cached) with all its output on stderr, so that the CLI's stdout (for example `train --json`) stays clean.
+// With `--run` first, it then runs the CLI with the remaining arguments in this same process (one Node start
+// instead of two: the package scripts use it).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
@@ -50,4 +52,9 @@ if (reasons.length > 0 && !process.env.XS_SKIP_BUILD) {
     process.stderr.write(`build failed${res.error ? `: ${res.error.message}` : ` (exit ${res.status})`}; fix it or run \`pnpm build\`\n`);
     process.exit(1);
   }
+}
+
+if (process.argv[2] === '--run') {
+  process.argv.splice(2, 1); // the CLI reads its arguments from process.argv.slice(2)
+  await import(pathToFileURL(join(root, 'apps', 'cli', 'dist', 'main.js')).href);
 }
