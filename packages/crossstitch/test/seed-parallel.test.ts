@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Tensor } from '@xs/tensor';
 import { type ProgressEvent, type SeedPhase, type SeedResult, resolveSeedConfig, runSeedExperiment } from '../src/index.js';
 import { startNetWorker, trainNetsInParallel } from '../src/experiments/parallel.js';
+import { classify } from '../src/experiments/phase.js';
 import { TINY_CONFIG, tinySeedData } from './seed-data.js';
 
 const data = tinySeedData();
@@ -39,7 +40,8 @@ describe('training the two nets in worker threads', () => {
     expect(sequential.timings.netsInParallel).toBeUndefined();
     expect([...done.slice(0, 2)].sort()).toEqual(['fashion', 'mnist']);
     expect(done[2]).toBe('stitch');
-    for (const phase of ['mnist', 'fashion'] as const) {
+    // the stitch ran in the worker that finished last, its progress relayed like the nets'
+    for (const phase of ['mnist', 'fashion', 'stitch'] as const) {
       const mine = events.filter((e) => e.phase === phase);
       expect(mine.at(-1)).toMatchObject({ step: mine[0]!.steps, valAccuracy: expect.any(Number) });
       expect(mine.filter((e) => e.valAccuracy !== undefined)).toHaveLength(TINY_CONFIG.epochs![phase]!);
@@ -56,6 +58,35 @@ describe('training the two nets in worker threads', () => {
       signal: controller.signal,
     });
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+  }, 120_000);
+
+  it('stops the workers when aborted during the stitch (which trains in one of them)', async () => {
+    const controller = new AbortController();
+    const phases: SeedPhase[] = [];
+    const run = runSeedExperiment(TINY_CONFIG, {
+      data,
+      parallel: true,
+      progressEvery: 1,
+      onProgress: (e) => {
+        phases.push(e.phase);
+        if (e.phase === 'stitch') controller.abort();
+      },
+      signal: controller.signal,
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(phases).toContain('stitch');
+  }, 120_000);
+
+  it('a warm worker classifies test examples with its net, the other one and the stitched net, or says what it lacks', async () => {
+    const cfg = resolveSeedConfig(TINY_CONFIG);
+    const w = startNetWorker('mnist', cfg, data.mnist.train, 600, 5);
+    const { params } = await w.outcome;
+    const test = data.mnist.test;
+    const [mine] = await w.classify({ tasks: [{ net: 'mnist', test }] });
+    expect(Array.from(mine!)).toEqual(Array.from(classify(params, test)));
+    await expect(w.classify({ tasks: [{ net: 'fashion', test }] })).rejects.toThrow(/was not given the fashion net/);
+    await w.stop();
+    await expect(w.classify({ tasks: [{ net: 'mnist', test }] })).rejects.toThrow(/worker thread failed: the worker was stopped/);
   }, 120_000);
 
   it("reports a worker's failure with the net it was training and the cause", async () => {

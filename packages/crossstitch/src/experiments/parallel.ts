@@ -9,6 +9,7 @@ import { type Tensor, defaultBackend, fromTypedArray } from '@xs/tensor';
 import type { Split } from '../datasets/load.js';
 import { spawnWorker } from '../util/worker.js';
 import type { MlpParams } from '../models/mlp.js';
+import type { AlphaParams } from '../models/stitch.js';
 import type { PhaseOutcome } from './phase.js';
 import type { EpochRecord, ProgressEvent, SeedConfig } from './types.js';
 
@@ -19,6 +20,8 @@ export type NetPhase = 'mnist' | 'fashion';
 export type PostedLayers = { shape: number[]; data: Float32Array }[][];
 /** Layers in their {@link PostedLayers} form. */
 export const postLayers = (layers: readonly (readonly Tensor[])[]): PostedLayers => layers.map((l) => l.map((t) => ({ shape: [...t.shape], data: t.data() as Float32Array })));
+/** Tensors from their {@link PostedLayers} form. */
+export const unpostLayers = (layers: PostedLayers): Tensor[][] => layers.map((l) => l.map((t) => fromTypedArray(t.data, t.shape, 'float32')));
 
 /** What a worker trains (its `workerData`). */
 export interface NetJob {
@@ -39,7 +42,23 @@ export interface NetJob {
 export type WorkerMessage =
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'done'; layers: PostedLayers; curves: EpochRecord[]; seconds: number; steps: number }
-  | { type: 'error'; message: string; stack: string };
+  | { type: 'error'; message: string; stack: string }
+  | { type: 'classified'; id: number; predictions: Int32Array[] }
+  | { type: 'classified'; id: number; error: string };
+
+/** Predicted classes on both test sets, of each net alone and of the stitched net. */
+export type Predictions = Record<NetPhase, { alone: Int32Array; stitched: Int32Array }>;
+
+/** Test examples for a worker to classify: with a net ('mnist', 'fashion') or the stitched one. */
+export interface ClassifyJob {
+  type: 'classify';
+  id: number;
+  /** The net the worker did not train, if it has not got it yet. */
+  other?: { is: NetPhase; layers: PostedLayers };
+  /** The stitch's alpha, if the worker did not train it. */
+  alpha?: PostedLayers;
+  tasks: { net: NetPhase | 'stitched'; test: { images: Float32Array; labels: Int32Array } }[];
+}
 
 /** Phases shorter than this many steps run in-process: a worker's start-up (loading and compiling) would not pay. */
 const MIN_PARALLEL_STEPS = 200;
@@ -57,14 +76,33 @@ export function trainNetsInParallel(cfg: SeedConfig, parallel: boolean | 'auto',
   return defaultBackend() === 'cpu' && availableParallelism() >= 2 && steps('mnist') >= MIN_PARALLEL_STEPS && steps('fashion') >= MIN_PARALLEL_STEPS;
 }
 
-/** A net training in a worker: its outcome, and a way to stop it. */
+/** The stitch phase handed to a warm worker (see {@link NetWorker.stitch}). */
+export interface StitchJob {
+  type: 'stitch';
+  /** The net the worker did not train, and which one it is. */
+  other: PostedLayers;
+  otherIs: NetPhase;
+  /** The stitch's training examples (the shuffled combined samples) and its validation examples. */
+  train: { images: Float32Array; labels: Int32Array };
+  validation: { images: Float32Array; labels: Int32Array };
+}
+
+/** A net training in a worker: its outcome, the stitch phase to train next in it, and a way to stop it. */
 export interface NetWorker {
   readonly outcome: Promise<PhaseOutcome<MlpParams>>;
+  /**
+   * Train the stitch phase in this worker, after its net (whose code paths are then compiled and optimised
+   * by the JavaScript engine: the main thread's first few hundred stitch steps would run at half speed).
+   */
+  stitch(job: Omit<StitchJob, 'type'>): Promise<PhaseOutcome<AlphaParams>>;
+  /** Predicted classes of test sets, one array per task, computed in this worker (warm, as for the stitch). */
+  classify(job: Omit<ClassifyJob, 'type' | 'id'>): Promise<Int32Array[]>;
   stop(): Promise<void>;
 }
 
 /**
- * Train one net in a worker thread on the first `examples` of `train`; `onProgress` gets its events.
+ * Train one net in a worker thread on the first `examples` of `train`; `onProgress` gets its events (the
+ * stitch's too, when it trains there next).
  * @example const w = startNetWorker('mnist', cfg, data.mnist.train, 50100, 25, console.log); const { params } = await w.outcome;
  */
 export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, examples: number, progressEvery: number, onProgress?: (e: ProgressEvent) => void): NetWorker {
@@ -78,30 +116,58 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
     progressEvery,
   };
   const worker = spawnWorker(import.meta.url, 'seed-worker', job);
-  let settled = false;
-  const outcome = new Promise<PhaseOutcome<MlpParams>>((resolve, reject) => {
-    const fail = (why: string): void => {
-      settled = true;
-      reject(new Error(`training the ${phase} net in a worker thread failed: ${why}`));
-    };
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') onProgress?.(m.event);
-      else if (m.type === 'error') fail(m.stack || m.message);
-      else {
-        settled = true;
-        const params = m.layers.map((layer) => layer.map((t) => fromTypedArray(t.data, t.shape, 'float32'))) as MlpParams;
-        resolve({ params, curves: m.curves, seconds: m.seconds, steps: m.steps });
-      }
+  // the phase being trained: what its 'done' message settles
+  let current: { what: string; resolve: (o: PhaseOutcome<Tensor[][]>) => void; reject: (e: Error) => void } | undefined;
+  let stopped = false;
+  let failure: string | undefined; // the worker is gone (or broken): later phases fail at once
+  const expect = (what: string): Promise<PhaseOutcome<Tensor[][]>> =>
+    new Promise((resolve, reject) => {
+      current = { what, resolve, reject };
+      if (failure !== undefined) fail(failure);
     });
-    worker.on('error', (err) => fail(err.stack ?? err.message));
-    worker.on('exit', (code) => {
-      if (!settled) fail(`the worker exited (code ${code}) before sending its parameters`);
-    });
+  const fail = (why: string): void => {
+    failure ??= why;
+    current?.reject(new Error(`training the ${current.what} in a worker thread failed: ${why}`));
+    current = undefined;
+    for (const c of classifying.values()) c.reject(new Error(`classifying test examples in a worker thread failed: ${why}`));
+    classifying.clear();
+  };
+  const classifying = new Map<number, { resolve: (p: Int32Array[]) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'progress') onProgress?.(m.event);
+    else if (m.type === 'error') fail(m.stack || m.message);
+    else if (m.type === 'classified') {
+      const c = classifying.get(m.id);
+      classifying.delete(m.id);
+      if ('error' in m) c?.reject(new Error(`classifying test examples in a worker thread failed: ${m.error}`));
+      else c?.resolve(m.predictions);
+    } else {
+      current?.resolve({ params: unpostLayers(m.layers), curves: m.curves, seconds: m.seconds, steps: m.steps });
+      current = undefined;
+    }
   });
+  worker.on('error', (err) => fail(err.stack ?? err.message));
+  worker.on('exit', (code) => {
+    fail(stopped ? 'the worker was stopped' : `the worker exited (code ${code}) before sending its parameters`);
+  });
+  const outcome = expect(`${phase} net`) as Promise<PhaseOutcome<MlpParams>>;
   return {
     outcome,
+    stitch: (j) => {
+      const outcome = expect('stitch') as Promise<PhaseOutcome<AlphaParams>>;
+      worker.postMessage({ type: 'stitch', ...j } satisfies StitchJob);
+      return outcome;
+    },
+    classify: (j) =>
+      new Promise((resolve, reject) => {
+        if (failure !== undefined) return reject(new Error(`classifying test examples in a worker thread failed: ${failure}`));
+        const id = nextId++;
+        classifying.set(id, { resolve, reject });
+        worker.postMessage({ type: 'classify', id, ...j } satisfies ClassifyJob);
+      }),
     stop: async () => {
-      settled = true;
+      stopped = true;
       await worker.terminate();
     },
   };

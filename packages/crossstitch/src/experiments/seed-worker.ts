@@ -1,18 +1,20 @@
 /**
  * Worker-thread entry: trains one of the seed experiment's two nets (MNIST or Fashion-MNIST) exactly as the
  * in-process run does (same key, batch order and compiled step; the CPU backend, single-threaded), posting
- * progress events and finally the parameters. Started by `parallel.ts`; not part of the public API.
+ * progress events and finally the parameters; then, if asked (a `StitchJob` message), the stitch phase with
+ * the other net, the same way. Started by `parallel.ts`; not part of the public API.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Tensor, matmulThreads, setDefaultBackend } from '@xs/tensor';
-import { makeSplit } from '../datasets/load.js';
+import { type Split, makeSplit } from '../datasets/load.js';
 import { type MlpParams, initMlp } from '../models/mlp.js';
-import { CLASSES, seedKeys, trainPhase, validator } from './phase.js';
-import { makeTrainStep } from './seed.js';
-import { type NetJob, type WorkerMessage, postLayers } from './parallel.js';
+import { CLASSES, type PhaseOutcome, classify, seedKeys, trainPhase, validator } from './phase.js';
+import { makeTrainStep, stitchPhaseSpec } from './seed.js';
+import { type ClassifyJob, type NetJob, type NetPhase, type StitchJob, type WorkerMessage, postLayers, unpostLayers } from './parallel.js';
+import { type AlphaParams, composeParameters } from '../models/stitch.js';
 
+if (!parentPort) throw new Error('seed-worker.ts runs only as a worker thread');
 const port = parentPort;
-if (!port) throw new Error('seed-worker.ts runs only as a worker thread');
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
 async function main(job: NetJob): Promise<void> {
@@ -34,11 +36,56 @@ async function main(job: NetJob): Promise<void> {
     progressEvery: job.progressEvery,
     checkAborted: () => {}, // the parent stops a worker by terminating it
   });
-  const layers = postLayers(outcome.params);
-  post({ type: 'done', layers, curves: outcome.curves, seconds: outcome.seconds, steps: outcome.steps }, layers.flatMap((l) => l.map((t) => t.data.buffer as ArrayBuffer)));
+  postOutcome(outcome);
+  // then the jobs the parent hands to this warm worker: the stitch phase, and classifying test sets
+  const nets: Partial<Record<NetPhase, MlpParams>> = { [phase]: outcome.params };
+  let alpha: AlphaParams | undefined;
+  const split = (s: { images: Float32Array; labels: Int32Array }): Split => makeSplit(s.images, s.labels, job.features);
+  const net = (name: NetPhase): MlpParams => {
+    const p = nets[name];
+    if (!p) throw new Error(`this worker was not given the ${name} net`);
+    return p;
+  };
+  port.on('message', (m: StitchJob | ClassifyJob) => {
+    const run = async (): Promise<void> => {
+      if (m.type === 'stitch') {
+        nets[m.otherIs] = unpostLayers(m.other) as MlpParams;
+        const stitched = await trainPhase({
+          ...stitchPhaseSpec(cfg, net('mnist'), net('fashion'), split(m.train), split(m.validation)),
+          cfg,
+          onProgress: (event) => post({ type: 'progress', event }),
+          progressEvery: job.progressEvery,
+          checkAborted: () => {},
+        });
+        alpha = stitched.params;
+        postOutcome(stitched);
+      } else {
+        if (m.other) nets[m.other.is] = unpostLayers(m.other.layers) as MlpParams;
+        if (m.alpha) alpha = unpostLayers(m.alpha) as AlphaParams;
+        try {
+          const predictions = m.tasks.map(({ net: which, test }) => {
+            if (which !== 'stitched') return classify(net(which), split(test));
+            if (!alpha) throw new Error('this worker has no alpha to classify with the stitched net');
+            return classify(composeParameters(net('mnist'), net('fashion'), alpha), split(test));
+          });
+          post({ type: 'classified', id: m.id, predictions });
+        } catch (err) {
+          post({ type: 'classified', id: m.id, error: err instanceof Error ? err.message : String(err) }); // (this job only)
+        }
+      }
+    };
+    run().catch(postError);
+  });
 }
 
-main(workerData as NetJob).catch((err: unknown) => {
+function postOutcome(o: PhaseOutcome<Tensor[][]>): void {
+  const layers = postLayers(o.params);
+  post({ type: 'done', layers, curves: o.curves, seconds: o.seconds, steps: o.steps }, layers.flatMap((l) => l.map((t) => t.data.buffer as ArrayBuffer)));
+}
+
+function postError(err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
   post({ type: 'error', message: e.message, stack: e.stack ?? '' });
-});
+}
+
+main(workerData as NetJob).catch(postError);

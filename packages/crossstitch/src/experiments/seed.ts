@@ -6,12 +6,12 @@
  */
 import { type JittedFunction, type Tensor, jit, tree, valueAndGrad, vmap } from '@xs/tensor';
 import { type Dataset, type Split, loadDatasets } from '../datasets/load.js';
-import { permutationFromKey, takeShuffled } from '../datasets/batching.js';
+import { permutationFromKey, sliceSplit, takeShuffled } from '../datasets/batching.js';
 import { confusionMatrix, perClassAccuracy } from '../metrics.js';
 import { type MlpParams, initMlp, nllOne } from '../models/mlp.js';
 import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
 import { CLASSES, type PhaseOutcome, type PhaseSpec, accuracyPercent, classify, now, seedKeys, trainPhase, validator } from './phase.js';
-import { type NetPhase, type NetWorker, startNetWorker, trainNetsInParallel } from './parallel.js';
+import { type NetPhase, type NetWorker, type Predictions, postLayers, startNetWorker, trainNetsInParallel } from './parallel.js';
 import type { EpochRecord, RunOptions, SeedConfig, SeedData, SeedPhase, SeedResult, TestMetrics } from './types.js';
 
 /** The test accuracies (percent) the seed notebook reports. */
@@ -144,6 +144,33 @@ export function makeStitchStep(lr: number, options: StepOptions = {}): JittedFun
   return jit(step, options.donate ? { donateArgnums: [2] } : {});
 }
 
+/**
+ * The stitch phase (phase 3) for {@link trainPhase}: train `alpha` with {@link makeStitchStep} on `train`
+ * (the shuffled combined samples), validating the stitched net on `validation`; the nets stay fixed. Used
+ * in-process and by a worker thread alike.
+ */
+export function stitchPhaseSpec(cfg: SeedConfig, pMnist: MlpParams, pFashion: MlpParams, train: Split, validation: Split): Omit<PhaseSpec<AlphaParams>, 'cfg' | 'onProgress' | 'progressEvery' | 'checkAborted'> {
+  const stitchStep = makeStitchStep(cfg.lr, { donate: true });
+  const validate = validator(validation, [0, validation.count]);
+  return {
+    phase: 'stitch',
+    train,
+    limit: cfg.stitchSamples,
+    init: zeroAlpha(cfg.hidden),
+    step: (a, x, t) => stitchStep(pMnist, pFashion, a, x, t) as [AlphaParams, Tensor],
+    validate: (a) => validate(composeParameters(pMnist, pFashion, a)),
+  };
+}
+
+/** Predicted classes of each net alone and of their stitch (with `alpha`) on both test sets. */
+export function predictTests(pMnist: MlpParams, pFashion: MlpParams, alpha: AlphaParams, tests: Record<NetPhase, Split>): Predictions {
+  const stitched = composeParameters(pMnist, pFashion, alpha);
+  return {
+    mnist: { alone: classify(pMnist, tests.mnist), stitched: classify(stitched, tests.mnist) },
+    fashion: { alone: classify(pFashion, tests.fashion), stitched: classify(stitched, tests.fashion) },
+  };
+}
+
 function testMetrics(pred: Int32Array, labels: Int32Array): TestMetrics {
   return {
     accuracy: accuracyPercent(pred, labels),
@@ -248,6 +275,15 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   };
   const runPhase = async <P>(spec: Omit<PhaseSpec<P>, 'cfg' | 'onProgress' | 'progressEvery' | 'checkAborted'>): Promise<P> =>
     record(spec.phase, await trainPhase({ ...spec, cfg, onProgress, progressEvery, checkAborted }));
+  // The stitch's training examples: the first of the shuffled combined training sets.
+  const stitchSamples = (): Split => {
+    const tShuffle = now();
+    const perm = permutationFromKey(keys.shuffle, data.mnist.train.count + data.fashion.train.count);
+    const samples = takeShuffled([data.mnist.train, data.fashion.train], perm, cfg.stitchSamples);
+    timings.shuffle = now() - tShuffle;
+    return samples;
+  };
+  const stitchValidation = (): Split => sliceSplit(data.fashion.train, ...cfg.validation.stitch);
   const netSpec = (phase: NetPhase): Omit<PhaseSpec<MlpParams>, 'cfg' | 'onProgress' | 'progressEvery' | 'checkAborted'> => ({
     phase,
     train: data[phase].train,
@@ -257,6 +293,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     validate: validator(data[phase].train, cfg.validation[phase]),
   });
 
+  let predicted: Predictions | undefined; // the test sets' predictions, when a worker made them
   if (trainNetsInParallel(cfg, options.parallel ?? 'auto', !done.mnist && !done.fashion)) {
     // Phases 1 and 2 side by side, one worker thread each; checkpoints in the order they finish.
     const tNets = now();
@@ -269,19 +306,49 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
       signal?.addEventListener('abort', onAbort, { once: true });
     });
     aborted.catch(() => {}); // only the race below reads it
+    const finished: NetPhase[] = [];
     try {
       const finish = async ([phase, w]: [NetPhase, NetWorker]): Promise<void> => {
         outcomes[phase] = await w.outcome;
+        finished.push(phase);
         done[phase] = outcomes[phase].params;
         await onPhaseDone?.(phase, { ...done });
       };
       await Promise.race([Promise.all(workers.map(finish)), aborted]);
+      for (const p of ['mnist', 'fashion'] as const) record(p, outcomes[p]!);
+      timings.netsInParallel = now() - tNets;
+      if (!done.alpha) {
+        // Phase 3 in the worker that finished last: its code is warm (same numbers as in-process).
+        checkAborted();
+        const [first, last] = finished as [NetPhase, NetPhase];
+        const train = stitchSamples();
+        const validation = stitchValidation();
+        const worker = (p: NetPhase): NetWorker => workers.find(([q]) => q === p)![1];
+        const tests = { mnist: data.mnist.test, fashion: data.fashion.test };
+        const stitching = worker(last).stitch({ other: postLayers(done[first]!), otherIs: first, train, validation });
+        // the other worker, idle now, classifies the test sets with the nets alone meanwhile
+        const alone = worker(first).classify({
+          other: { is: last, layers: postLayers(done[last]!) },
+          tasks: [{ net: 'mnist', test: tests.mnist }, { net: 'fashion', test: tests.fashion }],
+        });
+        alone.catch(() => {}); // (awaited below, after the stitch)
+        done.alpha = record('stitch', await Promise.race([stitching, aborted])) as AlphaParams;
+        // then each worker classifies one test set with the stitched net
+        const tEval = now();
+        const stitched = Promise.all([
+          worker(last).classify({ tasks: [{ net: 'stitched', test: tests.mnist }] }),
+          worker(first).classify({ alpha: postLayers(done.alpha), tasks: [{ net: 'stitched', test: tests.fashion }] }),
+        ]);
+        stitched.catch(() => {});
+        await onPhaseDone?.('stitch', { ...done });
+        const [[mnistAlone, fashionAlone], [[mnistStitched], [fashionStitched]]] = await Promise.race([Promise.all([alone, stitched]), aborted]);
+        predicted = { mnist: { alone: mnistAlone!, stitched: mnistStitched! }, fashion: { alone: fashionAlone!, stitched: fashionStitched! } };
+        timings.evaluation = now() - tEval;
+      }
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
       await Promise.all(workers.map(([, w]) => w.stop()));
     }
-    for (const p of ['mnist', 'fashion'] as const) record(p, outcomes[p]!);
-    timings.netsInParallel = now() - tNets;
   } else {
     // Phase 1: MNIST net.
     if (!done.mnist) {
@@ -300,34 +367,19 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   // Phase 3: stitch, training only alpha on the first samples of the shuffled combined training sets.
   if (!done.alpha) {
     checkAborted();
-    const tShuffle = now();
-    const combined = [data.mnist.train, data.fashion.train];
-    const perm = permutationFromKey(keys.shuffle, data.mnist.train.count + data.fashion.train.count);
-    const stitchTrain = takeShuffled(combined, perm, cfg.stitchSamples);
-    timings.shuffle = now() - tShuffle;
-    const stitchStep = makeStitchStep(cfg.lr, { donate: true });
-    const validateFashion = validator(data.fashion.train, cfg.validation.stitch);
-    done.alpha = await runPhase<AlphaParams>({
-      phase: 'stitch',
-      train: stitchTrain,
-      limit: cfg.stitchSamples,
-      init: zeroAlpha(cfg.hidden),
-      step: (a, x, t) => stitchStep(pMnist, pFashion, a, x, t) as [AlphaParams, Tensor],
-      validate: (a) => validateFashion(composeParameters(pMnist, pFashion, a)),
-    });
+    const stitchTrain = stitchSamples();
+    done.alpha = await runPhase(stitchPhaseSpec(cfg, pMnist, pFashion, stitchTrain, stitchValidation()));
     await onPhaseDone?.('stitch', { ...done });
   }
   checkAborted();
 
-  // Evaluation on both test sets.
+  // Evaluation on both test sets (here, unless the worker that trained the stitch did it).
   const tEval = now();
-  const stitched = composeParameters(pMnist, pFashion, done.alpha);
   const mTest = data.mnist.test;
   const fTest = data.fashion.test;
-  const predMnistAlone = classify(pMnist, mTest);
-  const predMnistStitched = classify(stitched, mTest);
-  const predFashionAlone = classify(pFashion, fTest);
-  const predFashionStitched = classify(stitched, fTest);
+  const pred = predicted ?? predictTests(pMnist, pFashion, done.alpha, { mnist: mTest, fashion: fTest });
+  const [predMnistAlone, predMnistStitched] = [pred.mnist.alone, pred.mnist.stitched];
+  const [predFashionAlone, predFashionStitched] = [pred.fashion.alone, pred.fashion.stitched];
   const results: SeedResult['results'] = {
     mnist: { alone: testMetrics(predMnistAlone, mTest.labels), stitched: testMetrics(predMnistStitched, mTest.labels) },
     fashion: { alone: testMetrics(predFashionAlone, fTest.labels), stitched: testMetrics(predFashionStitched, fTest.labels) },
@@ -347,7 +399,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
       });
     }
   }
-  timings.evaluation = now() - tEval;
+  timings.evaluation = (timings.evaluation ?? 0) + now() - tEval;
   timings.total = now() - t0;
 
   return {
