@@ -2,7 +2,9 @@
  * The seed experiment's two nets (MNIST, Fashion-MNIST) are independent until the stitch, so on a machine with
  * two or more cores they train at the same time, each in its own worker thread: the same code, keys and batch
  * order as in-process (bit-identical parameters), about half the wall time. The training splits reach the
- * workers through shared memory (see `decodeImages`); progress events come back as messages.
+ * workers through shared memory (see `decodeImages`); progress events come back as messages. The workers
+ * then stay for the rest: the one that finished last trains the stitch (its code is already compiled and
+ * optimised by the engine, where the main thread's would start cold), and both classify the test sets.
  */
 import { availableParallelism } from 'node:os';
 import { type Tensor, defaultBackend, fromTypedArray } from '@xs/tensor';
