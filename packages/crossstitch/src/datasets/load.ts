@@ -112,14 +112,20 @@ export interface LoadDatasetsOptions extends DataOptions {
   threads?: boolean | 'auto';
 }
 
-/** What a decoding worker is given (its `workerData`). */
+/**
+ * What a decoding worker is given (its `workerData`).
+ * @internal
+ */
 export interface LoadJob {
   where: ResolvedDataset;
   verify: boolean;
   catalog: DataOptions['catalog'];
 }
 
-/** A decoding worker's one message. */
+/**
+ * A decoding worker's one message.
+ * @internal
+ */
 export type LoadMessage =
   | { type: 'done'; dataset: Dataset }
   | { type: 'error'; name: string; message: string; fields: Record<string, unknown> };

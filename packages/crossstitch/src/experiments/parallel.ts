@@ -7,6 +7,7 @@
  * optimised by the engine, where the main thread's would start cold), and both classify the test sets.
  */
 import { availableParallelism } from 'node:os';
+import type { MessagePort } from 'node:worker_threads';
 import { type Tensor, defaultBackend, fromTypedArray } from '@xs/tensor';
 import type { Split } from '../datasets/load.js';
 import { spawnWorker } from '../util/worker.js';
@@ -87,7 +88,25 @@ export interface StitchJob {
   /** The stitch's training examples (the shuffled combined samples) and its validation examples. */
   train: { images: Float32Array; labels: Int32Array };
   validation: { images: Float32Array; labels: Int32Array };
+  /**
+   * Where to send each epoch's alpha for validation instead of validating here: a port to the other worker
+   * (see {@link ServeValidationJob}), so that validation overlaps the next epoch's steps on the other core.
+   */
+  validator?: MessagePort;
 }
+
+/** Validate stitched nets for a stitching worker, on a port between the two (the answers come back on it). */
+export interface ServeValidationJob {
+  type: 'serve-validation';
+  /** The net this worker did not train. */
+  other: { is: NetPhase; layers: PostedLayers };
+  validation: { images: Float32Array; labels: Int32Array };
+  port: MessagePort;
+}
+
+/** What travels on a validation port: alphas one way, accuracies (or what went wrong) the other. */
+export type ValidationRequest = { id: number; alpha: PostedLayers };
+export type ValidationAnswer = { id: number; accuracy: number } | { id: number; error: string };
 
 /** A net training in a worker: its outcome, the stitch phase to train next in it, and a way to stop it. */
 export interface NetWorker {
@@ -99,6 +118,8 @@ export interface NetWorker {
   stitch(job: Omit<StitchJob, 'type'>): Promise<PhaseOutcome<AlphaParams>>;
   /** Predicted classes of test sets, one array per task, computed in this worker (warm, as for the stitch). */
   classify(job: Omit<ClassifyJob, 'type' | 'id'>): Promise<Int32Array[]>;
+  /** Serve another worker's stitch validations on a port; the promise only settles (rejects) if this worker fails. */
+  serveValidation(job: Omit<ServeValidationJob, 'type'>): Promise<never>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +143,7 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
   let current: { what: string; resolve: (o: PhaseOutcome<Tensor[][]>) => void; reject: (e: Error) => void } | undefined;
   let stopped = false;
   let failure: string | undefined; // the worker is gone (or broken): later phases fail at once
+  const failed: ((e: Error) => void)[] = []; // services to tell when it fails
   const expect = (what: string): Promise<PhaseOutcome<Tensor[][]>> =>
     new Promise((resolve, reject) => {
       current = { what, resolve, reject };
@@ -133,6 +155,7 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
     current = undefined;
     for (const c of classifying.values()) c.reject(new Error(`classifying test examples in a worker thread failed: ${why}`));
     classifying.clear();
+    for (const f of failed.splice(0)) f(new Error(`validating the stitch in a worker thread failed: ${why}`));
   };
   const classifying = new Map<number, { resolve: (p: Int32Array[]) => void; reject: (e: Error) => void }>();
   let nextId = 0;
@@ -158,9 +181,15 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
     outcome,
     stitch: (j) => {
       const outcome = expect('stitch') as Promise<PhaseOutcome<AlphaParams>>;
-      worker.postMessage({ type: 'stitch', ...j } satisfies StitchJob);
+      worker.postMessage({ type: 'stitch', ...j } satisfies StitchJob, j.validator ? [j.validator] : []);
       return outcome;
     },
+    serveValidation: (j) =>
+      new Promise<never>((_, reject) => {
+        failed.push(reject);
+        if (failure !== undefined) fail(failure);
+        worker.postMessage({ type: 'serve-validation', ...j } satisfies ServeValidationJob, [j.port]);
+      }),
     classify: (j) =>
       new Promise((resolve, reject) => {
         if (failure !== undefined) return reject(new Error(`classifying test examples in a worker thread failed: ${failure}`));

@@ -79,7 +79,11 @@ export interface PhaseSpec<P> {
   limit: number;
   init: P;
   step: (p: P, x: Tensor, t: Tensor) => [P, Tensor];
-  validate: (p: P) => number;
+  /**
+   * Validation accuracy after an epoch. It may answer later (a promise: validation then overlaps the next
+   * epoch's steps, in another thread), but must read `p` before it returns: the next step may donate it.
+   */
+  validate: (p: P) => number | Promise<number>;
   onProgress?: ((e: ProgressEvent) => void) | undefined;
   progressEvery: number;
   /** Throws (an AbortError) when the run was stopped; called before every step. */
@@ -111,6 +115,13 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
   let step = 0;
   let sinceLoss = 0;
   let sinceCount = 0;
+  // An epoch's record and end-of-epoch event wait for its validation; events keep their order, so the next
+  // event (or the phase's end) waits for an answer still pending.
+  let pending: Promise<void> = Promise.resolve();
+  const endEpoch = (record: Omit<EpochRecord, 'valAccuracy'>, event: ProgressEvent, valAccuracy: number): void => {
+    curves.push({ ...record, valAccuracy });
+    if (onProgress) onProgress({ ...event, valAccuracy });
+  };
   for (let e = 0; e < epochs; e++) {
     const tEpoch = now();
     let epochLoss = 0;
@@ -129,15 +140,27 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
       step++;
       const epochEnd = step % perEpoch === 0;
       if (!epochEnd && step % progressEvery === 0 && onProgress) {
+        await pending;
         onProgress(progressEvent(phase, e, epochs, step, steps, sinceLoss / sinceCount, now() - tPhase));
         sinceLoss = sinceCount = 0;
       }
     }
     const valAccuracy = spec.validate(params);
-    const seconds = now() - tEpoch;
-    curves.push({ phase, epoch: e + 1, trainLoss: perEpoch ? epochLoss / perEpoch : NaN, valAccuracy, seconds });
-    if (onProgress) onProgress({ ...progressEvent(phase, e, epochs, step, steps, sinceCount ? sinceLoss / sinceCount : NaN, now() - tPhase), valAccuracy });
+    const record = { phase, epoch: e + 1, trainLoss: perEpoch ? epochLoss / perEpoch : NaN, seconds: now() - tEpoch };
+    const event = progressEvent(phase, e, epochs, step, steps, sinceCount ? sinceLoss / sinceCount : NaN, now() - tPhase);
+    if (typeof valAccuracy === 'number') {
+      await pending;
+      endEpoch(record, event, valAccuracy);
+    } else {
+      const before = pending;
+      pending = valAccuracy.then(async (v) => {
+        await before;
+        endEpoch(record, event, v);
+      });
+      pending.catch(() => {}); // (awaited later; a rejection must not count as unhandled meanwhile)
+    }
     sinceLoss = sinceCount = 0;
   }
+  await pending;
   return { params, curves, seconds: now() - tPhase, steps };
 }

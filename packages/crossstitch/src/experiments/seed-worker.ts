@@ -4,13 +4,24 @@
  * progress events and finally the parameters; then, if asked (a `StitchJob` message), the stitch phase with
  * the other net, the same way. Started by `parallel.ts`; not part of the public API.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { type Tensor, matmulThreads, setDefaultBackend } from '@xs/tensor';
 import { type Split, makeSplit } from '../datasets/load.js';
 import { type MlpParams, initMlp } from '../models/mlp.js';
 import { CLASSES, type PhaseOutcome, classify, seedKeys, trainPhase, validator } from './phase.js';
 import { makeTrainStep, stitchPhaseSpec } from './seed.js';
-import { type ClassifyJob, type NetJob, type NetPhase, type StitchJob, type WorkerMessage, postLayers, unpostLayers } from './parallel.js';
+import {
+  type ClassifyJob,
+  type NetJob,
+  type NetPhase,
+  type ServeValidationJob,
+  type StitchJob,
+  type ValidationAnswer,
+  type ValidationRequest,
+  type WorkerMessage,
+  postLayers,
+  unpostLayers,
+} from './parallel.js';
 import { type AlphaParams, composeParameters } from '../models/stitch.js';
 
 if (!parentPort) throw new Error('seed-worker.ts runs only as a worker thread');
@@ -46,12 +57,27 @@ async function main(job: NetJob): Promise<void> {
     if (!p) throw new Error(`this worker was not given the ${name} net`);
     return p;
   };
-  port.on('message', (m: StitchJob | ClassifyJob) => {
+  const stitchedNet = (a: AlphaParams): MlpParams => composeParameters(net('mnist'), net('fashion'), a);
+  port.on('message', (m: StitchJob | ClassifyJob | ServeValidationJob) => {
     const run = async (): Promise<void> => {
-      if (m.type === 'stitch') {
+      if (m.type === 'serve-validation') {
+        nets[m.other.is] = unpostLayers(m.other.layers) as MlpParams;
+        const validate = validator(split(m.validation), [0, m.validation.labels.length]);
+        m.port.on('message', ({ id, alpha: a }: ValidationRequest) => {
+          let answer: ValidationAnswer;
+          try {
+            answer = { id, accuracy: validate(stitchedNet(unpostLayers(a) as AlphaParams)) };
+          } catch (err) {
+            answer = { id, error: err instanceof Error ? err.message : String(err) };
+          }
+          m.port.postMessage(answer);
+        });
+      } else if (m.type === 'stitch') {
         nets[m.otherIs] = unpostLayers(m.other) as MlpParams;
+        const spec = stitchPhaseSpec(cfg, net('mnist'), net('fashion'), split(m.train), split(m.validation));
         const stitched = await trainPhase({
-          ...stitchPhaseSpec(cfg, net('mnist'), net('fashion'), split(m.train), split(m.validation)),
+          ...spec,
+          ...(m.validator ? { validate: remoteValidator(m.validator) } : {}),
           cfg,
           onProgress: (event) => post({ type: 'progress', event }),
           progressEvery: job.progressEvery,
@@ -66,7 +92,7 @@ async function main(job: NetJob): Promise<void> {
           const predictions = m.tasks.map(({ net: which, test }) => {
             if (which !== 'stitched') return classify(net(which), split(test));
             if (!alpha) throw new Error('this worker has no alpha to classify with the stitched net');
-            return classify(composeParameters(net('mnist'), net('fashion'), alpha), split(test));
+            return classify(stitchedNet(alpha), split(test));
           });
           post({ type: 'classified', id: m.id, predictions });
         } catch (err) {
@@ -76,6 +102,24 @@ async function main(job: NetJob): Promise<void> {
     };
     run().catch(postError);
   });
+}
+
+/** Validation by the worker at the other end of `port` (see ServeValidationJob): alpha is read at once. */
+function remoteValidator(port: MessagePort): (a: AlphaParams) => Promise<number> {
+  const waiting = new Map<number, { resolve: (v: number) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  port.on('message', (m: ValidationAnswer) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if ('error' in m) w?.reject(new Error(`validating the stitched net in the other worker failed: ${m.error}`));
+    else w?.resolve(m.accuracy);
+  });
+  return (a) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      port.postMessage({ id, alpha: postLayers(a) } satisfies ValidationRequest);
+    });
 }
 
 function postOutcome(o: PhaseOutcome<Tensor[][]>): void {

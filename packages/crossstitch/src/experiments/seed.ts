@@ -4,6 +4,7 @@
  * two zero `alpha` blocks, train only `alpha` on 2000 shuffled examples of the combined training sets, and
  * test every net on both test sets.
  */
+import { MessageChannel } from 'node:worker_threads';
 import { type JittedFunction, type Tensor, jit, tree, valueAndGrad, vmap } from '@xs/tensor';
 import { type Dataset, type Split, loadDatasets } from '../datasets/load.js';
 import { permutationFromKey, sliceSplit, takeShuffled } from '../datasets/batching.js';
@@ -148,6 +149,7 @@ export function makeStitchStep(lr: number, options: StepOptions = {}): JittedFun
  * The stitch phase (phase 3) for {@link trainPhase}: train `alpha` with {@link makeStitchStep} on `train`
  * (the shuffled combined samples), validating the stitched net on `validation`; the nets stay fixed. Used
  * in-process and by a worker thread alike.
+ * @internal
  */
 export function stitchPhaseSpec(cfg: SeedConfig, pMnist: MlpParams, pFashion: MlpParams, train: Split, validation: Split): Omit<PhaseSpec<AlphaParams>, 'cfg' | 'onProgress' | 'progressEvery' | 'checkAborted'> {
   const stitchStep = makeStitchStep(cfg.lr, { donate: true });
@@ -162,7 +164,10 @@ export function stitchPhaseSpec(cfg: SeedConfig, pMnist: MlpParams, pFashion: Ml
   };
 }
 
-/** Predicted classes of each net alone and of their stitch (with `alpha`) on both test sets. */
+/**
+ * Predicted classes of each net alone and of their stitch (with `alpha`) on both test sets.
+ * @internal
+ */
 export function predictTests(pMnist: MlpParams, pFashion: MlpParams, alpha: AlphaParams, tests: Record<NetPhase, Split>): Predictions {
   const stitched = composeParameters(pMnist, pFashion, alpha);
   return {
@@ -325,14 +330,15 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         const validation = stitchValidation();
         const worker = (p: NetPhase): NetWorker => workers.find(([q]) => q === p)![1];
         const tests = { mnist: data.mnist.test, fashion: data.fashion.test };
-        const stitching = worker(last).stitch({ other: postLayers(done[first]!), otherIs: first, train, validation });
-        // the other worker, idle now, classifies the test sets with the nets alone meanwhile
-        const alone = worker(first).classify({
-          other: { is: last, layers: postLayers(done[last]!) },
-          tasks: [{ net: 'mnist', test: tests.mnist }, { net: 'fashion', test: tests.fashion }],
-        });
+        // the other worker, idle now, validates each epoch's alpha (on a port between the two, while the next
+        // epoch trains) and classifies the test sets with the nets alone
+        const channel = new MessageChannel();
+        const serving = worker(first).serveValidation({ other: { is: last, layers: postLayers(done[last]!) }, validation, port: channel.port2 });
+        serving.catch(() => {}); // (raced below; it rejects when that worker stops)
+        const stitching = worker(last).stitch({ other: postLayers(done[first]!), otherIs: first, train, validation, validator: channel.port1 });
+        const alone = worker(first).classify({ tasks: [{ net: 'mnist', test: tests.mnist }, { net: 'fashion', test: tests.fashion }] });
         alone.catch(() => {}); // (awaited below, after the stitch)
-        done.alpha = record('stitch', await Promise.race([stitching, aborted])) as AlphaParams;
+        done.alpha = record('stitch', await Promise.race([stitching, serving, aborted])) as AlphaParams;
         // then each worker classifies one test set with the stitched net
         const tEval = now();
         const stitched = Promise.all([
