@@ -146,6 +146,40 @@ export function makeStitchStep(lr: number, options: StepOptions = {}): JittedFun
 }
 
 /**
+ * The stitch phase and the evaluation in the two net workers (`first` and `last` to finish their nets): the
+ * last one trains the stitch, its code warm; the first, idle, validates each epoch's alpha for it (on a port
+ * between the two, overlapping the next epoch's steps) and classifies the test sets with the nets alone; then
+ * each classifies one test set with the stitched net. `afterStitch` runs when alpha is known, while the
+ * workers classify. Returns the predictions and the seconds spent after the stitch.
+ */
+async function stitchInWorkers(
+  workers: Record<NetPhase, NetWorker>,
+  [first, last]: [NetPhase, NetPhase],
+  nets: Record<NetPhase, MlpParams>,
+  job: { train: Split; validation: Split; tests: Record<NetPhase, Split> },
+  aborted: Promise<never>,
+  afterStitch: (o: PhaseOutcome<AlphaParams>) => Promise<void>,
+): Promise<Predictions & { seconds: number }> {
+  const { train, validation, tests } = job;
+  const channel = new MessageChannel();
+  const serving = workers[first].serveValidation({ other: { is: last, layers: postLayers(nets[last]) }, validation, port: channel.port2 });
+  serving.catch(() => {}); // (raced below; it rejects when that worker stops)
+  const stitching = workers[last].stitch({ other: postLayers(nets[first]), otherIs: first, train, validation, validator: channel.port1 });
+  const alone = workers[first].classify({ tasks: [{ net: 'mnist', test: tests.mnist }, { net: 'fashion', test: tests.fashion }] });
+  alone.catch(() => {}); // (awaited below, after the stitch)
+  const outcome = await Promise.race([stitching, serving, aborted]);
+  const t = now();
+  const stitched = Promise.all([
+    workers[last].classify({ tasks: [{ net: 'stitched', test: tests.mnist }] }),
+    workers[first].classify({ alpha: postLayers(outcome.params), tasks: [{ net: 'stitched', test: tests.fashion }] }),
+  ]);
+  stitched.catch(() => {});
+  await afterStitch(outcome);
+  const [[mnistAlone, fashionAlone], [[mnistStitched], [fashionStitched]]] = await Promise.race([Promise.all([alone, stitched]), aborted]);
+  return { mnist: { alone: mnistAlone!, stitched: mnistStitched! }, fashion: { alone: fashionAlone!, stitched: fashionStitched! }, seconds: now() - t };
+}
+
+/**
  * The stitch phase (phase 3) for {@link trainPhase}: train `alpha` with {@link makeStitchStep} on `train`
  * (the shuffled combined samples), validating the stitched net on `validation`; the nets stay fixed. Used
  * in-process and by a worker thread alike.
@@ -323,33 +357,24 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
       for (const p of ['mnist', 'fashion'] as const) record(p, outcomes[p]!);
       timings.netsInParallel = now() - tNets;
       if (!done.alpha) {
-        // Phase 3 in the worker that finished last: its code is warm (same numbers as in-process).
+        // Phase 3 and the evaluation in the two workers, whose code is warm (same numbers as in-process).
         checkAborted();
         const [first, last] = finished as [NetPhase, NetPhase];
-        const train = stitchSamples();
-        const validation = stitchValidation();
         const worker = (p: NetPhase): NetWorker => workers.find(([q]) => q === p)![1];
-        const tests = { mnist: data.mnist.test, fashion: data.fashion.test };
-        // the other worker, idle now, validates each epoch's alpha (on a port between the two, while the next
-        // epoch trains) and classifies the test sets with the nets alone
-        const channel = new MessageChannel();
-        const serving = worker(first).serveValidation({ other: { is: last, layers: postLayers(done[last]!) }, validation, port: channel.port2 });
-        serving.catch(() => {}); // (raced below; it rejects when that worker stops)
-        const stitching = worker(last).stitch({ other: postLayers(done[first]!), otherIs: first, train, validation, validator: channel.port1 });
-        const alone = worker(first).classify({ tasks: [{ net: 'mnist', test: tests.mnist }, { net: 'fashion', test: tests.fashion }] });
-        alone.catch(() => {}); // (awaited below, after the stitch)
-        done.alpha = record('stitch', await Promise.race([stitching, serving, aborted])) as AlphaParams;
-        // then each worker classifies one test set with the stitched net
-        const tEval = now();
-        const stitched = Promise.all([
-          worker(last).classify({ tasks: [{ net: 'stitched', test: tests.mnist }] }),
-          worker(first).classify({ alpha: postLayers(done.alpha), tasks: [{ net: 'stitched', test: tests.fashion }] }),
-        ]);
-        stitched.catch(() => {});
-        await onPhaseDone?.('stitch', { ...done });
-        const [[mnistAlone, fashionAlone], [[mnistStitched], [fashionStitched]]] = await Promise.race([Promise.all([alone, stitched]), aborted]);
-        predicted = { mnist: { alone: mnistAlone!, stitched: mnistStitched! }, fashion: { alone: fashionAlone!, stitched: fashionStitched! } };
-        timings.evaluation = now() - tEval;
+        const job = { train: stitchSamples(), validation: stitchValidation(), tests: { mnist: data.mnist.test, fashion: data.fashion.test } };
+        const { seconds, ...predictions } = await stitchInWorkers(
+          { [first]: worker(first), [last]: worker(last) } as Record<NetPhase, NetWorker>,
+          [first, last],
+          done as Record<NetPhase, MlpParams>,
+          job,
+          aborted,
+          async (o) => {
+            done.alpha = record('stitch', o);
+            await onPhaseDone?.('stitch', { ...done });
+          },
+        );
+        predicted = predictions;
+        timings.evaluation = seconds;
       }
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
