@@ -100,3 +100,24 @@ describe('jit buffer planning', () => {
     expect(Array.from(a.data())).toEqual(keep);
   });
 });
+
+describe('a planned matmul output reused across calls', () => {
+  it('is right on every path: wasm float32 (not zeroed first), JS float64 and int32 (accumulating), K = 0', () => {
+    // the product is an intermediate (its buffer is planned and reused), read by a following add
+    const f = jit((a: Tensor, b: Tensor) => np.add(np.matmul(a, b), 1));
+    const cases: [number[], number[], 'float32' | 'float64' | 'int32'][] = [
+      [[40, 30], [30, 20], 'float32'],
+      [[3, 4], [4, 5], 'float64'],
+      [[3, 4], [4, 5], 'int32'],
+      [[3, 0], [0, 5], 'float32'],
+    ];
+    for (const [sa, sb, dtype] of cases) {
+      for (let call = 0; call < 3; call++) {
+        const a = random.uniform(random.key(10 * call + 1), sa, { minval: -3, maxval: 3 }).astype(dtype);
+        const b = random.uniform(random.key(10 * call + 2), sb, { minval: -3, maxval: 3 }).astype(dtype);
+        const want = Array.from(np.add(np.matmul(a, b), 1).data());
+        expect(Array.from((f(a, b) as Tensor).data())).toEqual(want);
+      }
+    }
+  });
+});

@@ -23,8 +23,8 @@
  * Large float32 products are split between worker threads sharing the wasm memory (wasm/threads.ts;
  * XS_THREADS=1 keeps one thread), with results identical to the single-threaded kernel's.
  */
-import type { TypedArray } from '../../core/dtype.js';
-import { allocOut, check, transposeCopy, type CpuKernel } from './util.js';
+import { type TypedArray, allocate } from '../../core/dtype.js';
+import { check, transposeCopy, type CpuKernel } from './util.js';
 import { wasmSgemm } from './wasm/sgemm.js';
 import { sgemmPool } from './wasm/threads.js';
 
@@ -331,7 +331,11 @@ const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
   const K = prod(ls, lc);
   const N = prod(rs, rf);
   for (let i = 0; i < lc.length; i++) check(ls[lc[i]!] === rs[rc[i]!], 'dot_general: contracting dimension sizes differ');
-  const o = allocOut(out);
+  // A planned buffer is zeroed only on the paths that accumulate into it: the wasm kernel writes every element
+  // (a [60, 784] weight gradient's memset is a fiftieth of a training step).
+  const planned = out.buffer !== undefined;
+  const o = out.buffer ?? allocate(out.dtype, Bn * M * N);
+  const zeroed = (): TypedArray => (planned ? o.fill(0) : o);
   check(o.length === Bn * M * N, 'dot_general: output size does not match operands');
   if (o.length === 0) return o;
 
@@ -369,10 +373,11 @@ const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
   const cB = M * N;
 
   if (out.dtype === 'int32' || out.dtype === 'bool') {
+    zeroed();
     for (let b = 0; b < Bn; b++) gemmInt(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, o, b * cB, out.dtype === 'bool');
     return o;
   }
-  if (K === 0) return o;
+  if (K === 0) return zeroed();
 
   // float32 matrix–matrix products with at least WASM_MIN_WORK multiply-adds per batch run on the WebAssembly
   // SIMD kernel (wasm/sgemm.ts, 7–10× the JS kernel), which sums in float32 rather than float64. The environment
@@ -388,11 +393,11 @@ const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
     const run = (aOff: number, bOff: number, cOff: number): boolean =>
       (pool !== undefined && pool.run(M, N, K, A, aOff, sAm, sAk, Bm, bOff, sBk, sBn, o, cOff)) ||
       sgemm!.run(M, N, K, A, aOff, sAm, sAk, Bm, bOff, sBk, sBn, o, cOff);
-    if (sgemm && run(0, 0, 0)) {
-      for (let b = 1; b < Bn; b++) run(b * aB, b * bB, b * cB);
-      return o;
-    }
+    let ok = sgemm !== undefined;
+    for (let b = 0; ok && b < Bn; b++) ok = run(b * aB, b * bB, b * cB);
+    if (ok) return o;
   }
+  zeroed();
 
   let C: Float64Array;
   if (o instanceof Float64Array) C = o;
