@@ -121,3 +121,25 @@ describe('a planned matmul output reused across calls', () => {
     }
   });
 });
+
+describe('planned buffers that kernels overwrite without zeroing them first', () => {
+  it("hold each call's own values (transpose, broadcast, slice, concatenate, convert, select, reductions, elementwise)", () => {
+    const program = (a: Tensor, b: Tensor): Tensor[] => {
+      const t = a.T; // [5, 4]
+      const both = np.concatenate([t, t.neg()], 0); // [10, 4]
+      const part = np.slice(both, [1, 1], [9, 4]); // [8, 3]
+      const picked = np.where(part.greater(0), part, np.multiply(part, b)); // b broadcasts
+      const rows = picked.sum(1); // [8]
+      const cols = np.max(picked, 0); // [3]
+      return [rows.astype('int32'), np.exp(cols), picked];
+    };
+    const f = jit(program);
+    for (let call = 0; call < 3; call++) {
+      const a = random.normal(random.key(100 + call), [4, 5]);
+      const b = random.normal(random.key(200 + call), [3]);
+      const got = (f(a, b) as Tensor[]).map((x) => Array.from(x.data()));
+      const want = program(a, b).map((x) => Array.from(x.data()));
+      expect(got).toEqual(want);
+    }
+  });
+});
