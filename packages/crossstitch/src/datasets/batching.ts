@@ -151,79 +151,32 @@ export function notebookBatchStarts(s: NotebookSchedule): number[][] {
   return out;
 }
 
+/** One stage of the notebook (a net's training, or the stitch): its slices, batch loop, learning rate and seed. */
+export interface NotebookStage {
+  /** `[start, end)` of the examples trained on (of the training split; for the stitch, of the shuffled MNIST+Fashion-MNIST examples). */
+  readonly train: readonly [number, number];
+  /** `[start, end)` of the training split validated on after every epoch (Fashion-MNIST's for the stitch). */
+  readonly validation: readonly [number, number];
+  /** The batch loop. */
+  readonly schedule: Readonly<NotebookSchedule>;
+  /** SGD learning rate. */
+  readonly learningRate: number;
+  /** The notebook's numpy seed of this stage (not reproducible here; see `defaultSeedConfig`). */
+  readonly seed: number;
+}
+
 /**
- * The notebook's slices and loop sizes. Note the Fashion-MNIST validation slice `[30000, 30100)` (and the
- * stitch stage's `[30000, 31000)`) lie inside the examples it trains on; that is what the notebook does.
+ * The notebook's slices and loop sizes: MNIST trains on train[0:50000] and validates on train[50000:50100];
+ * Fashion-MNIST trains on train[0:60000] and validates on train[30000:30100]; the stitch trains on the first
+ * 2000 shuffled MNIST+Fashion-MNIST examples and validates on Fashion-MNIST's train[30000:31000]. Note the
+ * Fashion-MNIST validation slices lie inside the examples it trains on; that is what the notebook does.
  * @example sliceSplit(mnist.train, ...NOTEBOOK.mnist.validation)
  */
-export const NOTEBOOK = {
-  /** MNIST network: trains on train[0:50000], validates on train[50000:50100]. */
-  mnist: {
-    /** `[start, end)` of the MNIST training split trained on. */
-    train: [0, 50000],
-    /** `[start, end)` of the MNIST training split validated on after every epoch. */
-    validation: [50000, 50100],
-    /** The batch loop (see {@link NotebookSchedule}). */
-    schedule: {
-      /** Examples per batch. */
-      batchSize: 100,
-      /** Batches per epoch. */
-      batchesPerEpoch: 500,
-      /** The batch counter wraps to 0 when the next batch would pass this. */
-      limit: 50000,
-      /** Number of epochs. */
-      epochs: 5,
-    },
-    /** SGD learning rate. */
-    learningRate: 0.01,
-    /** The notebook's numpy seed of this stage (not reproducible here; see `defaultSeedConfig`). */
-    seed: 1000,
-  },
-  /** Fashion-MNIST network: trains on train[0:60000], validates on train[30000:30100]. */
-  fashion: {
-    /** `[start, end)` of the Fashion-MNIST training split trained on. */
-    train: [0, 60000],
-    /** `[start, end)` of the Fashion-MNIST training split validated on after every epoch. */
-    validation: [30000, 30100],
-    /** The batch loop (see {@link NotebookSchedule}). */
-    schedule: {
-      /** Examples per batch. */
-      batchSize: 100,
-      /** Batches per epoch. */
-      batchesPerEpoch: 600,
-      /** The batch counter wraps to 0 when the next batch would pass this. */
-      limit: 60000,
-      /** Number of epochs. */
-      epochs: 5,
-    },
-    /** SGD learning rate. */
-    learningRate: 0.01,
-    /** The notebook's numpy seed of this stage (not reproducible here; see `defaultSeedConfig`). */
-    seed: 1002,
-  },
-  /** Stitch stage: the shuffled MNIST+Fashion training sets, first 2000 examples; validates on fashion train[30000:31000]. */
-  stitch: {
-    /** `[start, end)` of the shuffled MNIST+Fashion-MNIST training examples trained on. */
-    train: [0, 2000],
-    /** `[start, end)` of the Fashion-MNIST training split validated on after every epoch. */
-    validation: [30000, 31000],
-    /** The batch loop (see {@link NotebookSchedule}). */
-    schedule: {
-      /** Examples per batch. */
-      batchSize: 100,
-      /** Batches per epoch. */
-      batchesPerEpoch: 20,
-      /** The batch counter wraps to 0 when the next batch would pass this. */
-      limit: 2000,
-      /** Number of epochs. */
-      epochs: 40,
-    },
-    /** SGD learning rate. */
-    learningRate: 0.01,
-    /** The notebook's numpy seed of this stage (not reproducible here; see `defaultSeedConfig`). */
-    seed: 1500,
-  },
-} as const satisfies Record<string, { train: readonly [number, number]; validation: readonly [number, number]; schedule: NotebookSchedule; learningRate: number; seed: number }>;
+export const NOTEBOOK: Readonly<Record<'mnist' | 'fashion' | 'stitch', NotebookStage>> = {
+  mnist: { train: [0, 50000], validation: [50000, 50100], schedule: { batchSize: 100, batchesPerEpoch: 500, limit: 50000, epochs: 5 }, learningRate: 0.01, seed: 1000 },
+  fashion: { train: [0, 60000], validation: [30000, 30100], schedule: { batchSize: 100, batchesPerEpoch: 600, limit: 60000, epochs: 5 }, learningRate: 0.01, seed: 1002 },
+  stitch: { train: [0, 2000], validation: [30000, 31000], schedule: { batchSize: 100, batchesPerEpoch: 20, limit: 2000, epochs: 40 }, learningRate: 0.01, seed: 1500 },
+};
 
 /** A function giving a permutation of `0..n-1` from a PRNG key. */
 export type PermutationFn = (key: unknown, n: number) => Tensor | ArrayLike<number>;
