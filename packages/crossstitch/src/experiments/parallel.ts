@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { type Tensor, defaultBackend, fromTypedArray } from '@xs/tensor';
 import type { Split } from '../datasets/load.js';
+import { Requests } from '../util/requests.js';
 import { spawnWorker } from '../util/worker.js';
 import type { MlpParams } from '../models/mlp.js';
 import type { AlphaParams } from '../models/stitch.js';
@@ -153,20 +154,16 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
     failure ??= why;
     current?.reject(new Error(`training the ${current.what} in a worker thread failed: ${why}`));
     current = undefined;
-    for (const c of classifying.values()) c.reject(new Error(`classifying test examples in a worker thread failed: ${why}`));
-    classifying.clear();
+    classifying.failAll(new Error(`classifying test examples in a worker thread failed: ${why}`));
     for (const f of failed.splice(0)) f(new Error(`validating the stitch in a worker thread failed: ${why}`));
   };
-  const classifying = new Map<number, { resolve: (p: Int32Array[]) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
+  const classifying = new Requests<Int32Array[]>();
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'progress') onProgress?.(m.event);
     else if (m.type === 'error') fail(m.stack || m.message);
     else if (m.type === 'classified') {
-      const c = classifying.get(m.id);
-      classifying.delete(m.id);
-      if ('error' in m) c?.reject(new Error(`classifying test examples in a worker thread failed: ${m.error}`));
-      else c?.resolve(m.predictions);
+      if ('error' in m) classifying.answer(m.id, undefined, new Error(`classifying test examples in a worker thread failed: ${m.error}`));
+      else classifying.answer(m.id, m.predictions);
     } else {
       current?.resolve({ params: unpostLayers(m.layers), curves: m.curves, seconds: m.seconds, steps: m.steps });
       current = undefined;
@@ -191,12 +188,9 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
         worker.postMessage({ type: 'serve-validation', ...j } satisfies ServeValidationJob, [j.port]);
       }),
     classify: (j) =>
-      new Promise((resolve, reject) => {
-        if (failure !== undefined) return reject(new Error(`classifying test examples in a worker thread failed: ${failure}`));
-        const id = nextId++;
-        classifying.set(id, { resolve, reject });
-        worker.postMessage({ type: 'classify', id, ...j } satisfies ClassifyJob);
-      }),
+      failure !== undefined
+        ? Promise.reject(new Error(`classifying test examples in a worker thread failed: ${failure}`))
+        : classifying.send((id) => worker.postMessage({ type: 'classify', id, ...j } satisfies ClassifyJob)),
     stop: async () => {
       stopped = true;
       await worker.terminate();

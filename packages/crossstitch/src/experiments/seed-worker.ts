@@ -23,6 +23,7 @@ import {
   unpostLayers,
 } from './parallel.js';
 import { type AlphaParams, composeParameters } from '../models/stitch.js';
+import { Requests } from '../util/requests.js';
 
 if (!parentPort) throw new Error('seed-worker.ts runs only as a worker thread');
 const port = parentPort;
@@ -106,20 +107,12 @@ async function main(job: NetJob): Promise<void> {
 
 /** Validation by the worker at the other end of `port` (see ServeValidationJob): alpha is read at once. */
 function remoteValidator(port: MessagePort): (a: AlphaParams) => Promise<number> {
-  const waiting = new Map<number, { resolve: (v: number) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
+  const validations = new Requests<number>();
   port.on('message', (m: ValidationAnswer) => {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if ('error' in m) w?.reject(new Error(`validating the stitched net in the other worker failed: ${m.error}`));
-    else w?.resolve(m.accuracy);
+    if ('error' in m) validations.answer(m.id, undefined, new Error(`validating the stitched net in the other worker failed: ${m.error}`));
+    else validations.answer(m.id, m.accuracy);
   });
-  return (a) =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, { resolve, reject });
-      port.postMessage({ id, alpha: postLayers(a) } satisfies ValidationRequest);
-    });
+  return (a) => validations.send((id) => port.postMessage({ id, alpha: postLayers(a) } satisfies ValidationRequest));
 }
 
 function postOutcome(o: PhaseOutcome<Tensor[][]>): void {

@@ -198,11 +198,8 @@ export function stitchPhaseSpec(cfg: SeedConfig, pMnist: MlpParams, pFashion: Ml
   };
 }
 
-/**
- * Predicted classes of each net alone and of their stitch (with `alpha`) on both test sets.
- * @internal
- */
-export function predictTests(pMnist: MlpParams, pFashion: MlpParams, alpha: AlphaParams, tests: Record<NetPhase, Split>): Predictions {
+/** Predicted classes of each net alone and of their stitch (with `alpha`) on both test sets. */
+function predictTests(pMnist: MlpParams, pFashion: MlpParams, alpha: AlphaParams, tests: Record<NetPhase, Split>): Predictions {
   const stitched = composeParameters(pMnist, pFashion, alpha);
   return {
     mnist: { alone: classify(pMnist, tests.mnist), stitched: classify(stitched, tests.mnist) },
