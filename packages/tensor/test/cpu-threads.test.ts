@@ -92,6 +92,40 @@ describe('threaded sgemm is bit-identical to the single-threaded kernel', () => 
     expect(pool.stats.runs - before).toBe(48);
   });
 
+  it('operands with zero slices (skipped, wasm/kernel.ts) and non-finite values: the same bits as one thread, and as the dense kernel', () => {
+    const single = createSgemm(pool.cfg)!;
+    const r = mulberry32(12);
+    for (let t = 0; t < 24; t++) {
+      const [ta, tb] = layouts[t % 4]!;
+      const big = randInt(r, 96, 500);
+      const small = randInt(r, 2, 90);
+      const [M, N] = t % 2 === 0 ? [big, small] : [small, big];
+      const K = randInt(r, 1, t % 3 === 0 ? 700 : 120);
+      const A = rand32(r, M * K);
+      const B = rand32(r, K * N);
+      const [sAm, sAk] = ta ? [1, M] : [K, 1];
+      const [sBk, sBn] = tb ? [1, K] : [N, 1];
+      // most k slices of one operand zero (as in a batch of images), some elements zero in the other
+      for (let k = 0; k < K; k++) {
+        const zero = r() < 0.7;
+        for (let i = 0; i < M; i++) if (t % 2 === 0 ? zero : r() < 0.2) A[i * sAm + k * sAk] = 0;
+        for (let j = 0; j < N; j++) if (t % 2 === 1 ? zero : r() < 0.2) B[k * sBk + j * sBn] = 0;
+      }
+      if (t % 6 === 5) B[randInt(r, 0, B.length - 1)] = Infinity;
+      if (t % 6 === 4) A[randInt(r, 0, A.length - 1)] = NaN;
+      const C1 = new Float32Array(M * N);
+      const C2 = new Float32Array(M * N);
+      const C3 = new Float32Array(M * N);
+      expect(single.run(M, N, K, A, 0, sAm, sAk, B, 0, sBk, sBn, C1, 0)).toBe(true);
+      expect(pool.run(M, N, K, A, 0, sAm, sAk, B, 0, sBk, sBn, C2, 0)).toBe(true);
+      wasmMatmul.skipZeros = false;
+      expect(single.run(M, N, K, A, 0, sAm, sAk, B, 0, sBk, sBn, C3, 0)).toBe(true);
+      wasmMatmul.skipZeros = true;
+      expect(firstBitDifference(C1, C2), `threads ${label(ta, tb)} ${M}x${K}x${N}`).toBe(-1);
+      expect(firstBitDifference(C1, C3), `dense ${label(ta, tb)} ${M}x${K}x${N}`).toBe(-1);
+    }
+  });
+
   it('through dot_general: the four transpose variants and batch dims, threads on and off', () => {
     const r = mulberry32(9);
     matmulThreads.minWork = 1; // split everything that can be split

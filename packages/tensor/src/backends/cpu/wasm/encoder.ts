@@ -87,6 +87,8 @@ const SIMD = {
   'v128.and': 0x4e,
   'v128.or': 0x50,
   'v128.bitselect': 0x52,
+  'v128.any_true': 0x53, // pops a v128, pushes i32: 1 if any bit is set
+  'i32x4.all_true': 0xa3, // pops a v128, pushes i32: 1 if every lane is nonzero
   'f32x4.ceil': 0x67,
   'f32x4.floor': 0x68,
   'f32x4.abs': 0xe0,
@@ -154,9 +156,11 @@ export class Body {
   ltS(): this { return this.op(0x48); }
   ltU(): this { return this.op(0x49); }
   gtS(): this { return this.op(0x4a); }
+  leS(): this { return this.op(0x4c); }
   geS(): this { return this.op(0x4e); }
   geU(): this { return this.op(0x4f); }
   and(): this { return this.op(0x71); }
+  or(): this { return this.op(0x72); }
   /** select: pops [a, b, cond] and pushes cond ? a : b. */
   select(): this { return this.op(0x1b); }
 
@@ -176,8 +180,10 @@ export class Body {
   f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
   f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
   f32Add(): this { return this.op(0x92); }
+  f32Sub(): this { return this.op(0x93); }
   /** f32.const 0 (the constant is 4 little-endian IEEE 754 bytes). */
   f32Zero(): this { return this.op(0x43, 0, 0, 0, 0); }
+  i32Load(offset = 0): this { return this.op(0x28, 2, ...uleb(offset)); }
   i32Store(offset = 0): this { return this.op(0x36, 2, ...uleb(offset)); }
   /** One byte, zero-extended to i32 / the low byte of an i32. */
   i32Load8U(offset = 0): this { return this.op(0x2d, 0, ...uleb(offset)); }

@@ -36,7 +36,8 @@
  */
 import { gemmModuleBytes } from './kernel.js';
 import { type SharedWasmMemory as SharedMemory, type WasmApi, wasmApi } from './api.js';
-import { MAX_BYTES, PAGE, RETAIN_BYTES, sgemmLayout, sharedSgemm, type RunFn, type SgemmConfig } from './sgemm.js';
+import { skipsZeros } from './kernel.js';
+import { MAX_BYTES, PAGE, RETAIN_BYTES, ZeroSkipping, sgemmLayout, sharedSgemm, wasmMatmul, type RunFn, type SgemmConfig } from './sgemm.js';
 
 
 /** The parts of node:worker_threads used here (declared locally so that no Node types are needed). */
@@ -124,7 +125,7 @@ const ERROR = 4; // 1: a worker's kernel threw
 const WORKER_CHUNKS = 5; // chunks computed by workers, ever (statistics)
 const GEN = 6; // the job's memory: 0 the pool's own, else a temporary one posted to each worker
 const N_CHUNKS = 7;
-const AREA = 8; // bytes per participant's area (scratch | packed B | packed A)
+const AREA = 8; // bytes per participant's area (scratch | packed B | packed A | lists)
 const PB = 9; // packed B and packed A within an area
 const PA = 10;
 const K_ = 11;
@@ -139,6 +140,8 @@ const SBK = 19;
 const SBN = 20;
 const PC = 21;
 const LDC = 22;
+const LB = 23; // the panels' lists within an area (0: zeros are not skipped)
+const LA = 24;
 const RANGES = 32; // chunk c: m0, m1, n0, n1 at RANGES + 4c
 const CTRL_SLOTS = RANGES + 4 * MAX_CHUNKS;
 
@@ -180,7 +183,7 @@ for (;;) {
       const a = ctrl[${AREA}] * id;
       run(ctrl[r], ctrl[r + 1], ctrl[r + 2], ctrl[r + 3], ctrl[${K_}], ctrl[${KC_MAX}], ctrl[${MC_}], ctrl[${NC_}],
         ctrl[${RA}], ctrl[${SAM}], ctrl[${SAK}], ctrl[${RB}], ctrl[${SBK}], ctrl[${SBN}], ctrl[${PC}], ctrl[${LDC}],
-        a + ctrl[${PA}], a + ctrl[${PB}], a);
+        a + ctrl[${PA}], a + ctrl[${PB}], a, ctrl[${LA}] && a + ctrl[${LA}], ctrl[${LB}] && a + ctrl[${LB}]);
     } catch (e) {
       Atomics.store(ctrl, ${ERROR}, 1);
     }
@@ -202,12 +205,21 @@ export interface MatmulThreadStats {
 }
 type ThreadStats = MatmulThreadStats;
 
+/** The kernel instantiated on one of the pool's memories. */
+interface PoolInstance {
+  run: RunFn;
+  /** kernel.ts's allFinite, where the kernel skips zeros. */
+  allFinite?: (p: number, n: number) => number;
+}
+
 /** A started pool: `threads` participants, the calling thread (number 0) and threads - 1 workers. */
 export class SgemmPool {
   private readonly ctrl: Int32Array;
   private memory: SharedMemory;
   private heap: Float32Array;
-  private readonly own: RunFn;
+  private readonly own: PoolInstance;
+  /** Which operands' zero slices to list, per product (as the single-threaded kernel decides). */
+  private readonly skipping = new ZeroSkipping();
   private readonly workers: NodeWorker[] = [];
   private readonly ports: NodePort[] = [];
   private seq = 0;
@@ -268,8 +280,9 @@ export class SgemmPool {
     this.ready = Promise.all(ready).then(() => undefined);
   }
 
-  private instantiate(memory: SharedMemory): RunFn {
-    return new this.api.Instance(this.module, { env: { memory } }).exports['run'] as RunFn;
+  private instantiate(memory: SharedMemory): PoolInstance {
+    const { exports } = new this.api.Instance(this.module, { env: { memory } });
+    return { run: exports['run'] as RunFn, allFinite: exports['allFinite'] as PoolInstance['allFinite'] };
   }
 
   /** Counters since the pool started. */
@@ -306,17 +319,18 @@ export class SgemmPool {
     const nChunks = Math.ceil(dim / size);
     if (nChunks < 2) return false;
 
-    const L = sgemmLayout(this.cfg, M, N, K, sAm, sAk, sBk, sBn, this.threads);
+    const skips = wasmMatmul.skipZeros && skipsZeros(this.cfg);
+    const L = sgemmLayout(this.cfg, M, N, K, sAm, sAk, sBk, sBn, this.threads, skips);
     if (L.bytes > MAX_BYTES) return false;
     let memory = this.memory;
-    let run = this.own;
+    let inst = this.own;
     let gen = 0;
     try {
       if (L.bytes > RETAIN_BYTES) {
         // a temporary shared memory for this product only, handed to each worker before the job
         const pages = Math.ceil(L.bytes / PAGE);
         memory = new this.api.Memory({ initial: pages, maximum: pages, shared: true });
-        run = this.instantiate(memory);
+        inst = this.instantiate(memory);
         gen = ++this.gen;
         for (const port of this.ports) port.postMessage({ gen, memory });
       } else if (L.bytes > this.memory.buffer.byteLength) {
@@ -330,6 +344,9 @@ export class SgemmPool {
     const heap = gen === 0 ? this.heap : new Float32Array(memory.buffer);
     heap.set(A.subarray(aOff, aOff + L.aLen), L.ra >> 2);
     heap.set(B.subarray(bOff, bOff + L.bLen), L.rb >> 2);
+    const lists = skips && inst.allFinite ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, inst.allFinite) : undefined;
+    const la = lists?.la ?? 0;
+    const lb = lists?.lb ?? 0;
 
     const ctrl = this.ctrl;
     for (let c = 0; c < nChunks; c++) {
@@ -344,7 +361,7 @@ export class SgemmPool {
     const params: [number, number][] = [
       [GEN, gen], [N_CHUNKS, nChunks], [AREA, L.area], [PB, L.pb], [PA, L.pa], [K_, K], [KC_MAX, L.kcMax],
       [MC_, MC], [NC_, NC], [RA, L.ra], [SAM, sAm * 4], [SAK, sAk * 4], [RB, L.rb], [SBK, sBk * 4],
-      [SBN, sBn * 4], [PC, L.pc], [LDC, N * 4],
+      [SBN, sBn * 4], [PC, L.pc], [LDC, N * 4], [LB, lb], [LA, la],
     ];
     for (const [slot, v] of params) ctrl[slot] = v;
     Atomics.store(ctrl, DONE, 0);
@@ -362,7 +379,7 @@ export class SgemmPool {
       if (w >>> 16 !== tag || (w & 0xffff) === 0) break;
       if (Atomics.compareExchange(ctrl, CLAIM, w, w - 1) !== w) continue;
       const r = RANGES + 4 * ((w & 0xffff) - 1);
-      run(ctrl[r]!, ctrl[r + 1]!, ctrl[r + 2]!, ctrl[r + 3]!, K, L.kcMax, MC, NC, L.ra, sAm * 4, sAk * 4, L.rb, sBk * 4, sBn * 4, L.pc, N * 4, L.pa, L.pb, 0);
+      inst.run(ctrl[r]!, ctrl[r + 1]!, ctrl[r + 2]!, ctrl[r + 3]!, K, L.kcMax, MC, NC, L.ra, sAm * 4, sAk * 4, L.rb, sBk * 4, sBn * 4, L.pc, N * 4, L.pa, L.pb, 0, la, lb);
       Atomics.add(ctrl, DONE, 1);
     }
     // ...then waits for the chunks the workers took
@@ -378,6 +395,8 @@ export class SgemmPool {
       return false;
     }
     C.set(heap.subarray(L.pc >> 2, (L.pc >> 2) + M * N), cOff);
+    // (area 0's lists: those of the calling thread's last chunk)
+    if (lists) this.skipping.learn(lists.key, la, lb, new Int32Array(heap.buffer), this.cfg, M, N, K, L.kcMax);
     return true;
   }
 
