@@ -343,11 +343,14 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     });
     aborted.catch(() => {}); // only the race below reads it
     const finished: NetPhase[] = [];
+    let stitchTrain: Split | undefined;
     try {
       const finish = async ([phase, w]: [NetPhase, NetWorker]): Promise<void> => {
         outcomes[phase] = await w.outcome;
         finished.push(phase);
         done[phase] = outcomes[phase].params;
+        // The stitch's samples are drawn while the other net still trains, on the core this one has freed.
+        if (finished.length === 1 && !done.alpha) stitchTrain = stitchSamples();
         await onPhaseDone?.(phase, { ...done });
       };
       await Promise.race([Promise.all(workers.map(finish)), aborted]);
@@ -358,7 +361,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         checkAborted();
         const [first, last] = finished as [NetPhase, NetPhase];
         const worker = (p: NetPhase): NetWorker => workers.find(([q]) => q === p)![1];
-        const job = { train: stitchSamples(), validation: stitchValidation(), tests: { mnist: data.mnist.test, fashion: data.fashion.test } };
+        const job = { train: stitchTrain ?? stitchSamples(), validation: stitchValidation(), tests: { mnist: data.mnist.test, fashion: data.fashion.test } };
         const { seconds, ...predictions } = await stitchInWorkers(
           { [first]: worker(first), [last]: worker(last) } as Record<NetPhase, NetWorker>,
           [first, last],
