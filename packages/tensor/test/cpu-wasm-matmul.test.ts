@@ -547,12 +547,12 @@ describe('dot_general dispatch to wasm', () => {
     };
     const { val, mag } = reference(M, N, K, A, 0, K, 1, B, 0, 1, K);
     wasmMatmul.fma = process.env.XS_RELAXED_SIMD === '0' ? true : undefined; // (auto, unless the suite runs with it off)
-    expect(wasmMatmulInfo()).toEqual({ fma: true, tile: '4x8' });
+    expect(wasmMatmulInfo()).toEqual({ fma: true, tile: '4x8', skipsZeros: wasmMatmul.skipZeros });
     const fused = dotMM(A, B, M, K, N, false, true);
     expect(Array.from(fused)).toEqual(Array.from(direct(fmaConfig)));
     expectWithinF32Bound(fused, val, mag, K, fmaConfig.KC, 'fma');
     wasmMatmul.fma = false;
-    expect(wasmMatmulInfo()).toEqual({ fma: false, tile: '2x12' });
+    expect(wasmMatmulInfo()).toEqual({ fma: false, tile: '2x12', skipsZeros: false });
     const plain = dotMM(A, B, M, K, N, false, true);
     expect(Array.from(plain)).toEqual(Array.from(direct(defaultConfig)));
     expectWithinF32Bound(plain, val, mag, K, defaultConfig.KC, 'mul + add');
@@ -581,9 +581,10 @@ describe('dot_general dispatch to wasm', () => {
     });
     expect(res.status, res.stderr).toBe(0);
     const out = JSON.parse(res.stdout.trim()) as { before: boolean; first: unknown; enabled: boolean; after: unknown; s1: number; s2: number };
-    expect(out.first).toEqual(out.before ? { fma: true, tile: '4x8' } : { fma: false, tile: '2x12' });
+    const skips = process.env.XS_SKIP_ZEROS !== '0'; // (the child inherits it)
+    expect(out.first).toEqual(out.before ? { fma: true, tile: '4x8', skipsZeros: skips } : { fma: false, tile: '2x12', skipsZeros: false });
     expect(out.enabled).toBe(true);
-    expect(out.after).toEqual({ fma: true, tile: '4x8' });
+    expect(out.after).toEqual({ fma: true, tile: '4x8', skipsZeros: skips });
     expect([out.s1, out.s2]).toEqual([64 ** 3, 64 ** 3]);
   });
 
@@ -593,9 +594,9 @@ describe('dot_general dispatch to wasm', () => {
       const mod = await import('../src/backends/cpu/wasm/sgemm.js');
       mod.wasmMatmul.enabled = true; // (even when the suite runs with XS_WASM=0)
       vi.stubEnv('XS_RELAXED_SIMD', '0'); // after the library loads, before its first matmul
-      expect(mod.wasmMatmulInfo()).toEqual({ fma: false, tile: '2x12' });
+      expect(mod.wasmMatmulInfo()).toEqual({ fma: false, tile: '2x12', skipsZeros: false });
       mod.wasmMatmul.fma = true; // the run-time switch overrides it
-      expect(mod.wasmMatmulInfo()).toEqual({ fma: true, tile: '4x8' });
+      expect(mod.wasmMatmulInfo()).toEqual({ fma: true, tile: '4x8', skipsZeros: mod.wasmMatmul.skipZeros });
     } finally {
       vi.unstubAllEnvs();
       vi.resetModules();
@@ -604,7 +605,7 @@ describe('dot_general dispatch to wasm', () => {
     try {
       const fresh = await import('../src/backends/cpu/wasm/sgemm.js');
       fresh.wasmMatmul.enabled = true;
-      expect(fresh.wasmMatmulInfo()).toEqual({ fma: true, tile: '4x8' });
+      expect(fresh.wasmMatmulInfo()).toEqual({ fma: true, tile: '4x8', skipsZeros: fresh.wasmMatmul.skipZeros });
     } finally {
       vi.unstubAllEnvs();
       vi.resetModules();

@@ -26,7 +26,9 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
   const statuses = dataStatus({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), env: ctx.env, verify: !o.quick });
   const versions = { cli: ctx.version ?? cliVersion(), '@xs/crossstitch': dependencyVersion('@xs/crossstitch'), '@xs/tensor': dependencyVersion('@xs/tensor'), node: process.version };
   const mm = wasmMatmulInfo();
-  const matmul = mm ? `WebAssembly SIMD, ${mm.tile} tile, ${mm.fma ? 'fused multiply-add (relaxed SIMD)' : 'multiply then add'}` : 'JavaScript loops (no WebAssembly SIMD, or XS_WASM=0)';
+  const matmul = mm
+    ? `WebAssembly SIMD, ${mm.tile} tile, ${mm.fma ? 'fused multiply-add (relaxed SIMD)' : 'multiply then add'}${mm.skipsZeros ? ', skipping all-zero slices' : ''}`
+    : 'JavaScript loops (no WebAssembly SIMD, or XS_WASM=0)';
   const cpus = os.cpus();
   const machine = { platform: `${os.platform()} ${os.arch()}`, cpu: cpus[0]?.model?.trim() ?? 'unknown', cores: cpus.length, memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)) };
   if (o.json) {

@@ -328,6 +328,8 @@ export interface WasmMatmulInfo {
   fma: boolean;
   /** The micro-tile, rows × columns of C: '4x8' (fma) or '2x12'. */
   tile: string;
+  /** Whether it skips all-zero slices of its operands (the FMA kernel, unless XS_SKIP_ZEROS=0; see wasmMatmul). */
+  skipsZeros: boolean;
 }
 
 /**
@@ -336,11 +338,11 @@ export interface WasmMatmulInfo {
  *
  * @example
  * import { wasmMatmulInfo } from '@xs/tensor';
- * console.log(wasmMatmulInfo()); // { fma: true, tile: '4x8' } where relaxed SIMD is on
+ * console.log(wasmMatmulInfo()); // { fma: true, tile: '4x8', skipsZeros: true } where relaxed SIMD is on
  */
 export function wasmMatmulInfo(): WasmMatmulInfo | undefined {
   const k = wasmSgemm();
-  return k && { fma: k.cfg.fma === true, tile: `${k.MR}x${k.NR}` };
+  return k && { fma: k.cfg.fma === true, tile: `${k.MR}x${k.NR}`, skipsZeros: wasmMatmul.skipZeros && skipsZeros(k.cfg) };
 }
 
 /** Whether the engine validates relaxed SIMD (a module with one f32x4.relaxed_madd). */
@@ -367,7 +369,7 @@ const NODE_V8 = 'node:v8';
  * @example
  * import { enableRelaxedSimd, wasmMatmulInfo } from '@xs/tensor';
  * await enableRelaxedSimd(); // first thing, before any tensor op
- * console.log(wasmMatmulInfo()); // { fma: true, tile: '4x8' }
+ * console.log(wasmMatmulInfo()); // { fma: true, tile: '4x8', skipsZeros: true }
  */
 export async function enableRelaxedSimd(): Promise<boolean> {
   if (!relaxedSimdAvailable() && typeof process !== 'undefined' && process.versions?.node !== undefined) {
