@@ -65,6 +65,7 @@ const SIMD = {
   'v128.store': 0x0b,
   'v128.const': 0x0c,
   'i8x16.shuffle': 0x0d,
+  'i32x4.splat': 0x11,
   'f32x4.splat': 0x13,
   'i32x4.extract_lane': 0x1b,
   'i32x4.replace_lane': 0x1c,
@@ -77,6 +78,7 @@ const SIMD = {
   'f32x4.relaxed_madd': 0x105,
   // elementwise ops without immediates (fused elementwise groups, elementwise.ts), taken by `simdOp`
   'i8x16.ne': 0x24,
+  'i32x4.eq': 0x37,
   'f32x4.eq': 0x41,
   'f32x4.ne': 0x42,
   'f32x4.lt': 0x43,

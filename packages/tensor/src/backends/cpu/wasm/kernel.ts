@@ -428,9 +428,9 @@ function buildPack(W: number): Body {
   return f;
 }
 
-/** Whether a tile shape's kernel can skip zeros (see buildGemm): its panels are whole f32x4 vectors wide. */
+/** Whether a tile shape's kernel can skip zeros (see buildGemm): its panels are one or two f32x4 vectors wide. */
 export function skipsZeros({ MR, NV }: Pick<KernelShape, 'MR' | 'NV'>): boolean {
-  return MR % 4 === 0 && NV > 0;
+  return (MR === 4 || MR === 8) && (NV === 1 || NV === 2); // (buildScan reads slices of 4 or 8 floats)
 }
 
 /** Bytes of one packed panel's list (see buildScan) for K blocks of at most kc. */
@@ -438,7 +438,7 @@ export const listBytes = (kc: number): number => (kc + 1) * 4;
 
 /**
  * scan(p, panels, kc, list, W)   (i32; p, list in bytes)
- *   For each of `panels` packed panels W floats wide (W a multiple of 4; panel q at p + q·W·kc·4, its slice k
+ *   For each of `panels` packed panels W floats wide (W = 4 or 8; panel q at p + q·W·kc·4, its slice k
  *   the W floats at index k·W), writes the panel's list at list + q·listBytes(kc): [count, k...], the k
  *   (ascending) whose slice has a nonzero bit (-0 counts: only +0 is skipped). Branch-free: every k is
  *   stored, and the write pointer moves on only past those to keep.
@@ -451,29 +451,27 @@ function buildScan(): Body {
   const out = f.local(i32);
   const w = f.local(i32);
   const k = f.local(i32);
-  const g = f.local(i32);
-  const any = f.local(v128);
+  const step = f.local(i32); // bytes per slice
+  const second = f.local(i32); // offset of a slice's second vector (W = 8), else 0 (the first again)
+  f.get(W).i32(4).mul().set(step);
+  f.get(step).i32(16).sub().set(second);
   f.get(list).set(out);
   f.i32(0).set(q);
   f.loop();
   {
     f.get(out).i32(4).add().set(w);
     f.i32(0).set(k);
-    f.get(p).get(kc).get(W).mul().i32(4).mul().add().set(end);
+    f.get(p).get(kc).get(step).mul().add().set(end);
     f.loop();
     {
       f.get(w).get(k).i32Store();
-      // any = the OR of the slice's W/4 vectors (p advances over them)
-      f.v128Zero().set(any);
-      f.get(W).set(g);
-      f.loop();
-      f.get(any).get(p).v128Load().simdOp('v128.or').set(any);
-      f.get(p).i32(16).add().set(p);
-      f.get(g).i32(4).sub().tee(g).brIf(0);
-      f.end();
-      f.get(w).get(any).simdOp('v128.any_true').i32(4).mul().add().set(w);
+      // w += 4 if the slice (the W floats at p: one vector, or two for W = 8) has a nonzero bit
+      f.get(w);
+      f.get(p).v128Load().get(p).get(second).add().v128Load().simdOp('v128.or');
+      f.simdOp('v128.any_true').i32(4).mul().add().set(w);
       f.get(k).i32(1).add().set(k);
-      f.get(p).get(end).ltU().brIf(0);
+      f.get(p).get(step).add().tee(p);
+      f.get(end).ltU().brIf(0);
     }
     f.end();
     // count = (w - out - 4) / 4
@@ -487,30 +485,30 @@ function buildScan(): Body {
 
 /**
  * allFinite(p, n) → 1 if the floats at p (bytes) are all finite, else 0, reading n rounded up to a multiple of
- * four (the caller leaves room; a value past the n-th can only make the answer a cautious 0): x - x is 0 for
- * finite x and NaN for ±∞ and NaN, and a sum of those stays 0 only if every term is. (Skipping zeros of one
- * operand is exact only when the other is finite: 0·∞ and 0·NaN are NaN.)
+ * four (the caller leaves room; a value past the n-th can only make the answer a cautious 0): a float is ±∞ or
+ * NaN when its exponent bits are all ones. (Skipping zeros of one operand is exact only when the other is
+ * finite: 0·∞ and 0·NaN are NaN.)
  */
 function buildAllFinite(): Body {
   const f = new Body([i32, i32]);
   const [p, n] = [0, 1];
   const end = f.local(i32);
-  const acc = f.local(v128);
-  const x = f.local(v128);
+  const acc = f.local(v128); // lanes of a non-finite float seen: all ones
+  const exp = f.local(v128);
   f.v128Zero().set(acc);
+  f.i32(0x7f800000).simdOp('i32x4.splat').set(exp);
   f.get(p).get(n).i32(4).mul().add().set(end);
   f.block();
   f.loop();
   {
     f.get(p).get(end).geU().brIf(1);
-    f.get(p).v128Load().set(x);
-    f.get(acc).get(x).get(x).simdOp('f32x4.sub').f32x4Add().set(acc);
+    f.get(acc).get(p).v128Load().get(exp).simdOp('v128.and').get(exp).simdOp('i32x4.eq').simdOp('v128.or').set(acc);
     f.get(p).i32(16).add().set(p);
     f.br(0);
   }
   f.end();
   f.end();
-  f.get(acc).v128Zero().simdOp('f32x4.eq').simdOp('i32x4.all_true');
+  f.get(acc).simdOp('v128.any_true').eqz();
   return f;
 }
 
