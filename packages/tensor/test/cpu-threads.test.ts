@@ -95,6 +95,8 @@ describe('threaded sgemm is bit-identical to the single-threaded kernel', () => 
   it('operands with zero slices (skipped, wasm/kernel.ts) and non-finite values: the same bits as one thread, and as the dense kernel', () => {
     const single = createSgemm(pool.cfg)!;
     const r = mulberry32(12);
+    wasmMatmul.skipZerosMinWork = 0;
+    const listedBefore = pool.skipping.listed.a + pool.skipping.listed.b;
     for (let t = 0; t < 24; t++) {
       const [ta, tb] = layouts[t % 4]!;
       const big = randInt(r, 96, 500);
@@ -124,6 +126,9 @@ describe('threaded sgemm is bit-identical to the single-threaded kernel', () => 
       expect(firstBitDifference(C1, C2), `threads ${label(ta, tb)} ${M}x${K}x${N}`).toBe(-1);
       expect(firstBitDifference(C1, C3), `dense ${label(ta, tb)} ${M}x${K}x${N}`).toBe(-1);
     }
+    wasmMatmul.skipZerosMinWork = wasmInitially.skipZerosMinWork;
+    expect(single.skipping.listed.a + single.skipping.listed.b).toBeGreaterThan(12);
+    expect(pool.skipping.listed.a + pool.skipping.listed.b - listedBefore).toBeGreaterThan(12);
   });
 
   it('through dot_general: the four transpose variants and batch dims, threads on and off', () => {

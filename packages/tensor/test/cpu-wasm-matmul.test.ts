@@ -284,6 +284,9 @@ function expectF64Summed(out: Float32Array, val: Float64Array, mag: Float64Array
 
 describe('wasm sgemm: skipping zero slices of packed panels', () => {
   const initially = { ...wasmMatmul };
+  beforeEach(() => {
+    wasmMatmul.skipZerosMinWork = 0; // (small products here)
+  });
   afterEach(() => {
     Object.assign(wasmMatmul, initially);
   });
@@ -354,6 +357,11 @@ describe('wasm sgemm: skipping zero slices of packed panels', () => {
     wasmMatmul.skipZeros = true;
     sg.run(M, N, K, A, 0, K, 1, B, 0, N, 1, C, 0);
     for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) expect(C[i * N + j]).toBe(j === 3 ? NaN : 0.5 * 0.25 * (K / 2));
+    expect(sg.skipping.listed.a).toBe(0); // (A has zero slices, but B is not finite)
+    B[2 * N + 3] = 0.25;
+    sg.run(M, N, K, A, 0, K, 1, B, 0, N, 1, C, 0);
+    expect(sg.skipping.listed.a).toBe(1);
+    for (let i = 0; i < M * N; i++) expect(C[i]).toBe(0.5 * 0.25 * (K / 2));
   });
 
   for (const [name, cfg] of [['fma (4×8)', fmaConfig], ['fma, small blocks', { ...fmaConfig, MC: 8, KC: 8, NC: 24 }]] as [string, SgemmConfig][]) {
@@ -401,6 +409,9 @@ describe('wasm sgemm: skipping zero slices of packed panels', () => {
         ),
         { numRuns: 150 },
       );
+      // (the property held with lists in use: most runs listed a side)
+      expect(skipping.skipping.listed.a + skipping.skipping.listed.b).toBeGreaterThan(100);
+      expect(dense.skipping.listed).toEqual({ a: 0, b: 0 });
     });
   }
 });

@@ -62,6 +62,8 @@ interface Instance {
  */
 export class ZeroSkipping {
   private readonly state = new Map<string, { a: boolean; b: boolean; retry: number }>();
+  /** Products run with A's / B's panels listed (for tests). */
+  listed = { a: 0, b: 0 };
 
   /**
    * The list areas to pass to `run` (0: that side not listed): a side only where the other operand is finite
@@ -72,7 +74,11 @@ export class ZeroSkipping {
     let s = this.state.get(key);
     if (!s) this.state.set(key, (s = { a: true, b: true, retry: RETRY_AFTER }));
     else if (!(s.a && s.b) && --s.retry <= 0) Object.assign(s, { a: true, b: true, retry: RETRY_AFTER });
-    return { key, la: s.a && finite(L.rb, L.bLen) ? L.la : 0, lb: s.b && finite(L.ra, L.aLen) ? L.lb : 0 };
+    const la = s.a && finite(L.rb, L.bLen) ? L.la : 0;
+    const lb = s.b && finite(L.ra, L.aLen) ? L.lb : 0;
+    if (la) this.listed.a++;
+    if (lb) this.listed.b++;
+    return { key, la, lb };
   }
 
   /**
@@ -103,6 +109,7 @@ export class ZeroSkipping {
 const MIN_ZERO_FRACTION = 0.15;
 /** Calls after which a side dropped for too few zeros is listed again. */
 const RETRY_AFTER = 64;
+
 
 export const PAGE = 65536;
 /** Memory kept between calls at most; a product needing more gets a temporary memory. */
@@ -163,7 +170,7 @@ export class Sgemm {
   }
 
   /** Which operands' zero slices to list, per product. */
-  private readonly skipping = new ZeroSkipping();
+  readonly skipping = new ZeroSkipping();
 
   /**
    * C[cOff + i·N + j] = Σ_k A[aOff + i·sAm + k·sAk] · B[bOff + k·sBk + j·sBn]  (M, N, K > 0). Returns false,
@@ -193,7 +200,7 @@ export class Sgemm {
     heap.set(A.subarray(aOff, aOff + L.aLen), L.ra >> 2);
     heap.set(B.subarray(bOff, bOff + L.bLen), L.rb >> 2);
     const { MC, NC } = this.cfg;
-    const lists = skips && w.allFinite ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, w.allFinite) : undefined;
+    const lists = skips && w.allFinite && M * N * K >= wasmMatmul.skipZerosMinWork ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, w.allFinite) : undefined;
     const la = lists?.la ?? 0;
     const lb = lists?.lb ?? 0;
     w.run(0, M, 0, N, K, L.kcMax, MC, NC, L.ra, sAm * 4, sAk * 4, L.rb, sBk * 4, sBn * 4, L.pc, N * 4, L.pa, L.pb, 0, la, lb);
@@ -289,6 +296,11 @@ export interface WasmMatmulConfig {
    * same sums, in the same order, as without; only the FMA kernel (4 × 8) has it.
    */
   skipZeros: boolean;
+  /**
+   * M·N·K from which a product may skip zeros (default 2^20): below, the decision alone (about a microsecond)
+   * is a tenth of the product (the seed MLP's small products, 24K–120K multiply-adds, took 1 µs more each).
+   */
+  skipZerosMinWork: number;
 }
 
 /** Switches of the wasm float32 matmul; tests and benchmarks may flip them at run time. */
@@ -296,6 +308,7 @@ export const wasmMatmul: WasmMatmulConfig = {
   enabled: (typeof process !== 'undefined' ? process.env.XS_WASM : undefined) !== '0',
   fma: undefined,
   skipZeros: (typeof process !== 'undefined' ? process.env.XS_SKIP_ZEROS : undefined) !== '0',
+  skipZerosMinWork: 1 << 20,
 };
 
 let envFma: boolean | undefined; // XS_RELAXED_SIMD !== '0', read at the first matmul

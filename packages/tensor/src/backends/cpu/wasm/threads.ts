@@ -219,7 +219,7 @@ export class SgemmPool {
   private heap: Float32Array;
   private readonly own: PoolInstance;
   /** Which operands' zero slices to list, per product (as the single-threaded kernel decides). */
-  private readonly skipping = new ZeroSkipping();
+  readonly skipping = new ZeroSkipping();
   private readonly workers: NodeWorker[] = [];
   private readonly ports: NodePort[] = [];
   private seq = 0;
@@ -344,7 +344,7 @@ export class SgemmPool {
     const heap = gen === 0 ? this.heap : new Float32Array(memory.buffer);
     heap.set(A.subarray(aOff, aOff + L.aLen), L.ra >> 2);
     heap.set(B.subarray(bOff, bOff + L.bLen), L.rb >> 2);
-    const lists = skips && inst.allFinite ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, inst.allFinite) : undefined;
+    const lists = skips && inst.allFinite && M * N * K >= wasmMatmul.skipZerosMinWork ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, inst.allFinite) : undefined;
     const la = lists?.la ?? 0;
     const lb = lists?.lb ?? 0;
 
