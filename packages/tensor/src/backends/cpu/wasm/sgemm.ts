@@ -303,7 +303,13 @@ export interface WasmMatmulConfig {
   skipZerosMinWork: number;
 }
 
-/** Switches of the wasm float32 matmul; tests and benchmarks may flip them at run time. */
+/**
+ * Switches of the CPU backend's WebAssembly float32 matmul, read at each product (so tests and benchmarks may
+ * flip them at run time); see {@link WasmMatmulConfig}.
+ * @example
+ * import { wasmMatmul } from '@xs/tensor';
+ * wasmMatmul.skipZeros = false; // compute every product, for comparison (the same results)
+ */
 export const wasmMatmul: WasmMatmulConfig = {
   enabled: (typeof process !== 'undefined' ? process.env.XS_WASM : undefined) !== '0',
   fma: undefined,
