@@ -3,8 +3,9 @@
  * two or more cores they train at the same time, each in its own worker thread: the same code, keys and batch
  * order as in-process (bit-identical parameters), about half the wall time. The training splits reach the
  * workers through shared memory (see `decodeImages`); progress events come back as messages. The workers
- * then stay for the rest: the one that finished last trains the stitch (its code is already compiled and
- * optimised by the engine, where the main thread's would start cold), and both classify the test sets.
+ * then stay for the rest: the one that finished first warms the stitch step up while the other finishes, then
+ * trains the stitch (its code is already compiled and optimised by the engine, where the main thread's would
+ * start cold), and both classify the test sets.
  */
 import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
@@ -96,6 +97,13 @@ export interface StitchJob {
   validator?: MessagePort;
 }
 
+/** Warm the stitch step up on the stitch's samples (see `warmUpStitchStep`), until the stitch job arrives. */
+export interface WarmStitchJob {
+  type: 'warm-stitch';
+  train: { images: Float32Array; labels: Int32Array };
+  steps: number;
+}
+
 /** Validate stitched nets for a stitching worker, on a port between the two (the answers come back on it). */
 export interface ServeValidationJob {
   type: 'serve-validation';
@@ -117,6 +125,11 @@ export interface NetWorker {
    * by the JavaScript engine: the main thread's first few hundred stitch steps would run at half speed).
    */
   stitch(job: Omit<StitchJob, 'type'>): Promise<PhaseOutcome<AlphaParams>>;
+  /**
+   * Start warming the stitch step up in this worker (once its net is trained, while the other's still trains),
+   * so that the stitch, trained here next, starts at full speed. Fire and forget: the stitch job waits for it.
+   */
+  warmStitch(job: Omit<WarmStitchJob, 'type'>): void;
   /** Predicted classes of test sets, one array per task, computed in this worker (warm, as for the stitch). */
   classify(job: Omit<ClassifyJob, 'type' | 'id'>): Promise<Int32Array[]>;
   /** Serve another worker's stitch validations on a port; the promise only settles (rejects) if this worker fails. */
@@ -180,6 +193,9 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
       const outcome = expect('stitch') as Promise<PhaseOutcome<AlphaParams>>;
       worker.postMessage({ type: 'stitch', ...j } satisfies StitchJob, j.validator ? [j.validator] : []);
       return outcome;
+    },
+    warmStitch: (j) => {
+      if (failure === undefined) worker.postMessage({ type: 'warm-stitch', ...j } satisfies WarmStitchJob);
     },
     serveValidation: (j) =>
       new Promise<never>((_, reject) => {

@@ -9,7 +9,7 @@ import { type Tensor, matmulThreads, setDefaultBackend } from '@xs/tensor';
 import { type Split, makeSplit } from '../datasets/load.js';
 import { type MlpParams, initMlp } from '../models/mlp.js';
 import { CLASSES, type PhaseOutcome, classify, seedKeys, trainPhase, validator } from './phase.js';
-import { makeTrainStep, stitchPhaseSpec } from './seed.js';
+import { makeStitchStep, makeTrainStep, stitchPhaseSpec, warmUpStitchStep } from './seed.js';
 import {
   type ClassifyJob,
   type NetJob,
@@ -17,6 +17,7 @@ import {
   type ServeValidationJob,
   type StitchJob,
   type ValidationAnswer,
+  type WarmStitchJob,
   type ValidationRequest,
   type WorkerMessage,
   postLayers,
@@ -59,9 +60,16 @@ async function main(job: NetJob): Promise<void> {
     return p;
   };
   const stitchedNet = (a: AlphaParams): MlpParams => composeParameters(net('mnist'), net('fashion'), a);
-  port.on('message', (m: StitchJob | ClassifyJob | ServeValidationJob) => {
+  // the stitch step, warmed up (warm-stitch) before the stitch job, which then uses the same jitted function
+  const stitchStep = makeStitchStep(cfg.lr, { donate: true });
+  let warming: Promise<unknown> = Promise.resolve();
+  let stitchAsked = false;
+  port.on('message', (m: StitchJob | ClassifyJob | ServeValidationJob | WarmStitchJob) => {
     const run = async (): Promise<void> => {
-      if (m.type === 'serve-validation') {
+      if (m.type === 'warm-stitch') {
+        warming = warmUpStitchStep(stitchStep, cfg, outcome.params, split(m.train), m.steps, () => stitchAsked);
+        await warming;
+      } else if (m.type === 'serve-validation') {
         nets[m.other.is] = unpostLayers(m.other.layers) as MlpParams;
         const validate = validator(split(m.validation), [0, m.validation.labels.length]);
         m.port.on('message', ({ id, alpha: a }: ValidationRequest) => {
@@ -74,8 +82,10 @@ async function main(job: NetJob): Promise<void> {
           m.port.postMessage(answer);
         });
       } else if (m.type === 'stitch') {
+        stitchAsked = true;
+        await warming;
         nets[m.otherIs] = unpostLayers(m.other) as MlpParams;
-        const spec = stitchPhaseSpec(cfg, net('mnist'), net('fashion'), split(m.train), split(m.validation));
+        const spec = stitchPhaseSpec(cfg, net('mnist'), net('fashion'), split(m.train), split(m.validation), stitchStep);
         const stitched = await trainPhase({
           ...spec,
           ...(m.validator ? { validate: remoteValidator(m.validator) } : {}),
