@@ -199,7 +199,8 @@ export interface RunOptions extends ExperimentRunOptions {
    * bit-identical to training them one after the other). `'auto'` (the default): when both need training,
    * the backend is the CPU, the machine has two or more cores and each phase has at least 200 steps;
    * the environment variable `XS_PARALLEL=0` turns `'auto'` off. The stitch phase then trains in the worker
-   * that finished last, and both workers classify the test sets (same numbers as in-process).
+   * that finished first (which warms its step up while the other net finishes), the other validates it, and
+   * both workers classify the test sets (same numbers as in-process).
    */
   parallel?: boolean | 'auto';
 }
