@@ -72,7 +72,10 @@ export class ZeroSkipping {
   choose(M: number, N: number, K: number, sAm: number, sAk: number, sBk: number, sBn: number, L: SgemmLayout, finite: (p: number, n: number) => number): { key: string; la: number; lb: number } {
     const key = `${M},${N},${K},${sAm},${sAk},${sBk},${sBn}`;
     let s = this.state.get(key);
-    if (!s) this.state.set(key, (s = { a: true, b: true, retry: RETRY_AFTER }));
+    if (!s) {
+      if (this.state.size >= 1024) this.state.clear(); // (a program with ever new shapes: start learning again)
+      this.state.set(key, (s = { a: true, b: true, retry: RETRY_AFTER }));
+    }
     else if (!(s.a && s.b) && --s.retry <= 0) Object.assign(s, { a: true, b: true, retry: RETRY_AFTER });
     const la = s.a && finite(L.rb, L.bLen) ? L.la : 0;
     const lb = s.b && finite(L.ra, L.aLen) ? L.lb : 0;
