@@ -12,6 +12,7 @@ import { type Backend, type Kernel, type KernelInput, getBackend } from '../back
 import type { Eqn, Jaxpr, Var } from './jaxpr.js';
 import { FUSIBLE, fusedElementwisePrim } from './passes/fuse-elementwise.js';
 import { evalJaxpr } from '../transforms/jit.js';
+import { type ProgramProfile, jitProfiler, registerProgram } from './profile.js';
 
 export type Executable = (args: readonly ConcreteTensor[]) => ConcreteTensor[];
 
@@ -146,21 +147,21 @@ function asGroup(e: Eqn): Eqn {
  * `donated[i]` marks input i as donated: each call invalidates those arguments (see `ConcreteTensor.isDonated`)
  * and, where the backend allows it, writes outputs into their buffers.
  */
-export function compileJaxpr(j: Jaxpr, backend?: Backend, donated: readonly boolean[] = []): Executable {
-  if (backend) return compileFor(j, backend, donated);
+export function compileJaxpr(j: Jaxpr, backend?: Backend, donated: readonly boolean[] = [], name = 'anonymous'): Executable {
+  if (backend) return compileFor(j, backend, donated, name);
   const plans = new Map<Backend, Executable>();
   return (args) => {
     const b = args[0]?.backend ?? j.consts.find((c) => c.shape.length > 0)?.backend ?? j.consts[0]?.backend ?? getBackend();
     let plan = plans.get(b);
     if (!plan) {
-      plan = compileFor(j, b, donated);
+      plan = compileFor(j, b, donated, name);
       plans.set(b, plan);
     }
     return plan(args);
   };
 }
 
-function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[]): Executable {
+function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], name: string): Executable {
   const slot = new Map<Var, number>();
   const slotOf = (v: Var): number => {
     let s = slot.get(v);
@@ -237,6 +238,14 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[]): Ex
     return true;
   };
 
+  const runStep = (step: Step): void => {
+    const ops = step.operands;
+    for (let k = 0; k < ops.length; k++) ops[k]!.handle = env[step.inputSlots[k]!];
+    const outs = step.run(ops);
+    for (let k = 0; k < outs.length; k++) env[step.outSlots[k]!] = outs[k];
+  };
+  let profile: ProgramProfile | undefined; // (jitProfiler: the times of this plan's equations)
+
   return (args) => {
     for (let i = 0; i < nConsts; i++) env[i] = constHandles[i];
     for (let i = 0; i < args.length; i++) {
@@ -247,11 +256,15 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[]): Ex
     for (const r of reuse) if (ownBuffer(args, r.input)) steps[r.step]!.into[r.out] = args[r.input]!.handle;
     for (const i of donatedInputs) markDonated(args[i]!);
     try {
-      for (const step of steps) {
-        const ops = step.operands;
-        for (let k = 0; k < ops.length; k++) ops[k]!.handle = env[step.inputSlots[k]!];
-        const outs = step.run(ops);
-        for (let k = 0; k < outs.length; k++) env[step.outSlots[k]!] = outs[k];
+      if (!jitProfiler.enabled) for (const step of steps) runStep(step);
+      else {
+        if (!profile || profile.calls < 0) profile = registerProgram(name, j);
+        profile.calls++;
+        for (let n = 0; n < steps.length; n++) {
+          const t0 = performance.now();
+          runStep(steps[n]!);
+          profile.ms[n] += performance.now() - t0;
+        }
       }
     } finally {
       for (const r of reuse) steps[r.step]!.into[r.out] = undefined;

@@ -350,7 +350,7 @@ export function jit(f: (...args: any[]) => any, options: JitOptions = {}): Jitte
       return unflatten(entry.staged.outDef, evalJaxpr(entry.staged.jaxpr, [...leaves, ...captured]));
     }
     const optimized = optimizedOf(entry);
-    entry.run ??= compileJaxpr(optimized.jaxpr, undefined, entry.donated);
+    entry.run ??= compileJaxpr(optimized.jaxpr, undefined, entry.donated, f.name || 'anonymous');
     return unflatten(optimized.outDef, entry.run(leaves.map((l) => l.concrete('jit'))));
   }) as JittedFunction;
   jitted.lower = (...args: any[]) => optimizedOf(entryFor(args).entry);
