@@ -5,9 +5,9 @@
  *
  * Run: npx tsx packages/crossstitch/scripts/profile-steps.ts [--data-dir DIR]
  */
-import { type Tensor, enableRelaxedSimd, formatJitProfile, fromTypedArray, jitProfile, jitProfiler, resetJitProfile, tree } from '@xs/tensor';
-import { type Dataset, loadDatasets } from '../src/datasets/load.js';
-import { oneHotRows } from '../src/experiments/phase.js';
+import { type Tensor, enableRelaxedSimd, formatJitProfile, jitProfile, jitProfiler, random, resetJitProfile } from '@xs/tensor';
+import { type Dataset, loadDatasets, makeSplit } from '../src/datasets/load.js';
+import { borrowedBatch, oneHotRows } from '../src/experiments/phase.js';
 import { makeStitchStep, makeTrainStep } from '../src/experiments/seed.js';
 import { initMlp } from '../src/models/mlp.js';
 import { type AlphaParams, zeroAlpha } from '../src/models/stitch.js';
@@ -18,11 +18,9 @@ const [mnist, fashion] = (await loadDatasets(['mnist', 'fashion-mnist'], dirAt >
 const F = 784;
 const B = 100;
 const batchesOf = (images: Float32Array, labels: Int32Array, n: number): [Tensor, Tensor][] => {
+  const split = makeSplit(images, labels, F);
   const t = oneHotRows(labels.subarray(0, n * B), 10);
-  return Array.from({ length: n }, (_, b) => [
-    fromTypedArray(images.subarray(b * B * F, (b + 1) * B * F), [B, F], 'float32', { copy: false }),
-    fromTypedArray(t.subarray(b * B * 10, (b + 1) * B * 10), [B, 10], 'float32', { copy: false }),
-  ]);
+  return Array.from({ length: n }, (_, b) => borrowedBatch(split, t, b * B, B));
 };
 const run = (what: string, steps: number, step: (i: number) => void): void => {
   jitProfiler.enabled = false;
@@ -37,7 +35,7 @@ const run = (what: string, steps: number, step: (i: number) => void): void => {
 };
 
 const fashionBatches = batchesOf(fashion.train.images, fashion.train.labels, 600);
-let params = initMlp((await import('@xs/tensor')).random.key(0));
+let params = initMlp(random.key(0));
 const train = makeTrainStep(0.01, { donate: true });
 run('training step, Fashion-MNIST batches', 2000, (i) => {
   const [x, t] = fashionBatches[i % fashionBatches.length]!;
@@ -54,7 +52,7 @@ for (let i = 0; i < 2000; i++) {
   mixedLabels[i] = d.train.labels[i]!;
 }
 const mixedBatches = batchesOf(mixed, mixedLabels, 20);
-const other = initMlp((await import('@xs/tensor')).random.key(1));
+const other = initMlp(random.key(1));
 let alpha: AlphaParams = zeroAlpha();
 const stitch = makeStitchStep(0.01, { donate: true });
 run('stitch step, mixed batches', 2000, (i) => {
@@ -63,4 +61,3 @@ run('stitch step, mixed batches', 2000, (i) => {
   [alpha, loss] = stitch(other, params, alpha, x, t) as [AlphaParams, Tensor];
   loss.item();
 });
-tree.leaves(params);

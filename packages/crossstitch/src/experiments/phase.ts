@@ -71,6 +71,18 @@ export function oneHotRows(labels: Int32Array, classes: number): Float32Array {
   return out;
 }
 
+/**
+ * Examples [start, start + b) of `split` and their rows of `targets` (see {@link oneHotRows}) as float32
+ * tensors that borrow the arrays' memory (no copy: nothing writes to it).
+ */
+export function borrowedBatch(split: Split, targets: Float32Array, start: number, b: number): [Tensor, Tensor] {
+  const f = split.features;
+  return [
+    fromTypedArray(split.images.subarray(start * f, (start + b) * f), [b, f], 'float32', { copy: false }),
+    fromTypedArray(targets.subarray(start * CLASSES, (start + b) * CLASSES), [b, CLASSES], 'float32', { copy: false }),
+  ];
+}
+
 /** What {@link trainPhase} runs. */
 export interface PhaseSpec<P> {
   phase: SeedPhase;
@@ -107,7 +119,6 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
   const starts = notebookBatchStarts({ batchSize: cfg.batchSize, batchesPerEpoch: perEpoch, limit: spec.limit, epochs });
   const train = sliceSplit(spec.train, 0, spec.limit);
   const targets = oneHotRows(train.labels, CLASSES);
-  const f = train.features;
   const b = cfg.batchSize;
   const curves: EpochRecord[] = [];
   let params = spec.init;
@@ -128,9 +139,7 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
     for (const start of starts[e]!) {
       await yieldToEventLoop(); // lets Ctrl-C (and a worker's messages) through
       spec.checkAborted();
-      // the batch borrows the split's memory (no copy): nothing writes to it
-      const x = fromTypedArray(train.images.subarray(start * f, (start + b) * f), [b, f], 'float32', { copy: false });
-      const y = fromTypedArray(targets.subarray(start * CLASSES, (start + b) * CLASSES), [b, CLASSES], 'float32', { copy: false });
+      const [x, y] = borrowedBatch(train, targets, start, b);
       const [next, loss] = spec.step(params, x, y);
       params = next;
       const l = loss.item() as number;

@@ -5,13 +5,13 @@
  * test every net on both test sets.
  */
 import { MessageChannel } from 'node:worker_threads';
-import { type JittedFunction, type Tensor, fromTypedArray, jit, tree, valueAndGrad, vmap } from '@xs/tensor';
+import { type JittedFunction, type Tensor, jit, tree, valueAndGrad, vmap } from '@xs/tensor';
 import { type Dataset, type Split, loadDatasets } from '../datasets/load.js';
 import { permutationFromKey, sliceSplit, takeShuffled } from '../datasets/batching.js';
 import { confusionMatrix, perClassAccuracy } from '../metrics.js';
 import { type MlpParams, initMlp, nllOne } from '../models/mlp.js';
 import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
-import { CLASSES, type PhaseOutcome, type PhaseSpec, accuracyPercent, classify, now, oneHotRows, seedKeys, trainPhase, validator } from './phase.js';
+import { CLASSES, type PhaseOutcome, type PhaseSpec, accuracyPercent, borrowedBatch, classify, now, oneHotRows, seedKeys, trainPhase, validator } from './phase.js';
 import { type NetPhase, type NetWorker, type Predictions, postLayers, startNetWorker, trainNetsInParallel } from './parallel.js';
 import type { EpochRecord, RunOptions, SeedConfig, SeedData, SeedPhase, SeedResult, TestMetrics } from './types.js';
 
@@ -221,9 +221,7 @@ export async function warmUpStitchStep(stitchStep: JittedFunction, cfg: SeedConf
   let alpha = zeroAlpha(cfg.hidden);
   let done = 0;
   for (; done < steps && !stop(); done++) {
-    const k = done % batches;
-    const x = fromTypedArray(train.images.subarray(k * b * train.features, (k + 1) * b * train.features), [b, train.features], 'float32', { copy: false });
-    const t = fromTypedArray(targets.subarray(k * b * CLASSES, (k + 1) * b * CLASSES), [b, CLASSES], 'float32', { copy: false });
+    const [x, t] = borrowedBatch(train, targets, (done % batches) * b, b);
     const [next, loss] = stitchStep(net, net, alpha, x, t) as [AlphaParams, Tensor];
     loss.item();
     alpha = next;

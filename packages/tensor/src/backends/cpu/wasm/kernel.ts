@@ -85,7 +85,7 @@ export const SCRATCH_BYTES = 1024;
  *     }
  * (The loops over MR, NV and v are unrolled by the generator: acc, bv and s are plain wasm locals.)
  *
- * Skipping zeros (kernels whose panels are a multiple of four floats wide, see skipsZeros; la or lb ≠ 0): run
+ * Skipping zeros (kernels whose panels are one or two f32x4 vectors wide, see skipsZeros; la or lb ≠ 0): run
  * has listed, for each packed panel of A (la) and/or B (lb), the k whose slice of the panel holds a nonzero bit
  * (see buildScan). A tile whose A panel has zero slices then loops over that panel's list instead of every k
  * (k ascending, as the dense loop: the products it leaves out are 0·b, and the sums keep their order); likewise
@@ -124,7 +124,7 @@ function buildGemm({ MR, NV, fma = false }: KernelShape): Body {
   const cB = f.local(i32);
   const pA = f.local(i32); // the A / B panel's list
   const pB = f.local(i32);
-  /** acc += the products of k's slices: B's row at b + kOff, A's column at a + aOff. */
+  /** acc += the products of one k's slices: B's row at the address `bAt` pushes, A's column at `aAt`'s. */
   const multiplyAdd = (bAt: () => void, aAt: () => void): void => {
     for (let v = 0; v < NV; v++) {
       bAt();

@@ -65,6 +65,16 @@ export class ZeroSkipping {
   /** Products run with A's / B's panels listed (for tests). */
   listed = { a: 0, b: 0 };
 
+  constructor(private readonly cfg: SgemmConfig) {}
+
+  /**
+   * Whether a product of these sizes may list zero slices (so its layout needs room for the lists): the
+   * switches in wasmMatmul allow it, the kernel has it, and the product is big enough.
+   */
+  considers(M: number, N: number, K: number): boolean {
+    return skippingOn(this.cfg) && M * N * K >= wasmMatmul.skipZerosMinWork;
+  }
+
   /**
    * The list areas to pass to `run` (0: that side not listed): a side only where the other operand is finite
    * (0·∞ and 0·NaN are NaN), as `finite(p, n)` (kernel.ts: allFinite) tells for A's and B's copies.
@@ -88,7 +98,8 @@ export class ZeroSkipping {
    * After a run with lists at la / lb (an area's, in `ints`): drop a side whose lists for the last block of rows
    * (A) or columns (B) and the last K block (what the area holds at the end) had too few zero slices.
    */
-  learn(key: string, la: number, lb: number, ints: Int32Array, cfg: SgemmConfig, M: number, N: number, K: number, kcMax: number): void {
+  learn(key: string, la: number, lb: number, ints: Int32Array, M: number, N: number, K: number, kcMax: number): void {
+    const { cfg } = this;
     const s = this.state.get(key);
     if (!s) return;
     const kc = K - Math.floor((K - 1) / kcMax) * kcMax;
@@ -156,6 +167,7 @@ export class Sgemm {
   ) {
     this.MR = cfg.MR;
     this.NR = 4 * cfg.NV;
+    this.skipping = new ZeroSkipping(cfg);
     this.wasm = this.instantiate(1);
   }
 
@@ -172,8 +184,8 @@ export class Sgemm {
     return { memory, heap: new Float32Array(memory.buffer), ints: new Int32Array(memory.buffer), run: exports['run'] as RunFn, ...(allFinite ? { allFinite } : {}) };
   }
 
-  /** Which operands' zero slices to list, per product. */
-  readonly skipping = new ZeroSkipping();
+  /** Which operands' zero slices to list, per product (created with the kernel: see the constructor). */
+  readonly skipping: ZeroSkipping;
 
   /**
    * C[cOff + i·N + j] = Σ_k A[aOff + i·sAm + k·sAk] · B[bOff + k·sBk + j·sBn]  (M, N, K > 0). Returns false,
@@ -185,8 +197,8 @@ export class Sgemm {
     B: Float32Array, bOff: number, sBk: number, sBn: number,
     C: Float32Array, cOff: number,
   ): boolean {
-    const skips = wasmMatmul.skipZeros && skipsZeros(this.cfg);
-    const L = sgemmLayout(this.cfg, M, N, K, sAm, sAk, sBk, sBn, 1, skips);
+    const considered = this.skipping.considers(M, N, K);
+    const L = sgemmLayout(this.cfg, M, N, K, sAm, sAk, sBk, sBn, 1, considered);
     let w = this.wasm;
     if (L.bytes > MAX_BYTES) return false;
     try {
@@ -203,12 +215,12 @@ export class Sgemm {
     heap.set(A.subarray(aOff, aOff + L.aLen), L.ra >> 2);
     heap.set(B.subarray(bOff, bOff + L.bLen), L.rb >> 2);
     const { MC, NC } = this.cfg;
-    const lists = skips && w.allFinite && M * N * K >= wasmMatmul.skipZerosMinWork ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, w.allFinite) : undefined;
+    const lists = considered && w.allFinite ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, w.allFinite) : undefined;
     const la = lists?.la ?? 0;
     const lb = lists?.lb ?? 0;
     w.run(0, M, 0, N, K, L.kcMax, MC, NC, L.ra, sAm * 4, sAk * 4, L.rb, sBk * 4, sBn * 4, L.pc, N * 4, L.pa, L.pb, 0, la, lb);
     C.set(heap.subarray(L.pc >> 2, (L.pc >> 2) + M * N), cOff);
-    if (lists) this.skipping.learn(lists.key, la, lb, w.ints, this.cfg, M, N, K, L.kcMax);
+    if (lists) this.skipping.learn(lists.key, la, lb, w.ints, M, N, K, L.kcMax);
     return true;
   }
 }
@@ -239,7 +251,7 @@ export interface SgemmLayout {
 
 /**
  * The memory layout: `threads` areas of scratch | packed B (kcMax × ncMax) | packed A (mcMax × kcMax) (| the
- * panels' lists, with `lists`), then C (M × N), A, B. Packed sizes are for the whole product, an upper bound
+ * panels' lists, with `lists`, for a kernel that skips zeros), then C (M × N), A, B. Packed sizes are for the whole product, an upper bound
  * for any part of it.
  */
 export function sgemmLayout(cfg: SgemmConfig, M: number, N: number, K: number, sAm: number, sAk: number, sBk: number, sBn: number, threads: number, lists = false): SgemmLayout {
@@ -252,7 +264,7 @@ export function sgemmLayout(cfg: SgemmConfig, M: number, N: number, K: number, s
   const bLen = (K - 1) * sBk + (N - 1) * sBn + 1;
   const pb = SCRATCH_BYTES;
   const pa = pb + kcMax * ncMax * 4;
-  const skip = lists && skipsZeros(cfg);
+  const skip = lists;
   const lb = skip ? pa + mcMax * kcMax * 4 : 0;
   const la = skip ? lb + (ncMax / NR) * listBytes(kcMax) : 0;
   const end = skip ? la + (mcMax / cfg.MR) * listBytes(kcMax) : pa + mcMax * kcMax * 4;
@@ -364,7 +376,12 @@ export interface WasmMatmulInfo {
  */
 export function wasmMatmulInfo(): WasmMatmulInfo | undefined {
   const k = wasmSgemm();
-  return k && { fma: k.cfg.fma === true, tile: `${k.MR}x${k.NR}`, skipsZeros: wasmMatmul.skipZeros && skipsZeros(k.cfg) };
+  return k && { fma: k.cfg.fma === true, tile: `${k.MR}x${k.NR}`, skipsZeros: skippingOn(k.cfg) };
+}
+
+/** Whether products with kernel config `cfg` skip zeros as things stand: the kernel has it, the switch allows it. */
+function skippingOn(cfg: SgemmConfig): boolean {
+  return wasmMatmul.skipZeros && skipsZeros(cfg);
 }
 
 /** Whether the engine validates relaxed SIMD (a module with one f32x4.relaxed_madd). */

@@ -36,8 +36,7 @@
  */
 import { gemmModuleBytes } from './kernel.js';
 import { type SharedWasmMemory as SharedMemory, type WasmApi, wasmApi } from './api.js';
-import { skipsZeros } from './kernel.js';
-import { MAX_BYTES, PAGE, RETAIN_BYTES, ZeroSkipping, sgemmLayout, sharedSgemm, wasmMatmul, type RunFn, type SgemmConfig } from './sgemm.js';
+import { MAX_BYTES, PAGE, RETAIN_BYTES, ZeroSkipping, sgemmLayout, sharedSgemm, type RunFn, type SgemmConfig } from './sgemm.js';
 
 
 /** The parts of node:worker_threads used here (declared locally so that no Node types are needed). */
@@ -219,7 +218,7 @@ export class SgemmPool {
   private heap: Float32Array;
   private readonly own: PoolInstance;
   /** Which operands' zero slices to list, per product (as the single-threaded kernel decides). */
-  readonly skipping = new ZeroSkipping();
+  readonly skipping: ZeroSkipping;
   private readonly workers: NodeWorker[] = [];
   private readonly ports: NodePort[] = [];
   private seq = 0;
@@ -240,6 +239,7 @@ export class SgemmPool {
     /** The kernel config (the single-threaded kernel's, so that the sums are the same). */
     readonly cfg: SgemmConfig,
   ) {
+    this.skipping = new ZeroSkipping(cfg);
     this.ctrl = new Int32Array(new SharedArrayBuffer(CTRL_SLOTS * 4));
     this.memory = new api.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     this.heap = new Float32Array(this.memory.buffer);
@@ -319,8 +319,8 @@ export class SgemmPool {
     const nChunks = Math.ceil(dim / size);
     if (nChunks < 2) return false;
 
-    const skips = wasmMatmul.skipZeros && skipsZeros(this.cfg);
-    const L = sgemmLayout(this.cfg, M, N, K, sAm, sAk, sBk, sBn, this.threads, skips);
+    const considered = this.skipping.considers(M, N, K);
+    const L = sgemmLayout(this.cfg, M, N, K, sAm, sAk, sBk, sBn, this.threads, considered);
     if (L.bytes > MAX_BYTES) return false;
     let memory = this.memory;
     let inst = this.own;
@@ -344,7 +344,7 @@ export class SgemmPool {
     const heap = gen === 0 ? this.heap : new Float32Array(memory.buffer);
     heap.set(A.subarray(aOff, aOff + L.aLen), L.ra >> 2);
     heap.set(B.subarray(bOff, bOff + L.bLen), L.rb >> 2);
-    const lists = skips && inst.allFinite && M * N * K >= wasmMatmul.skipZerosMinWork ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, inst.allFinite) : undefined;
+    const lists = considered && inst.allFinite ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, inst.allFinite) : undefined;
     const la = lists?.la ?? 0;
     const lb = lists?.lb ?? 0;
 
@@ -396,7 +396,7 @@ export class SgemmPool {
     }
     C.set(heap.subarray(L.pc >> 2, (L.pc >> 2) + M * N), cOff);
     // (area 0's lists: those of the calling thread's last chunk)
-    if (lists) this.skipping.learn(lists.key, la, lb, new Int32Array(heap.buffer), this.cfg, M, N, K, L.kcMax);
+    if (lists) this.skipping.learn(lists.key, la, lb, new Int32Array(heap.buffer), M, N, K, L.kcMax);
     return true;
   }
 
