@@ -10,10 +10,12 @@ import {
   makeTrainStep,
   permutationFromKey,
   predict,
+  resolveSeedConfig,
   shuffleSplit,
   sliceSplit,
   takeShuffled,
 } from '../src/index.js';
+import { warmUpStitchStep } from '../src/experiments/seed.js';
 import { tinySeedData } from './seed-data.js';
 
 const leaves = (t: unknown): Tensor[] => tree.leaves(t as never) as Tensor[];
@@ -119,5 +121,27 @@ describe('takeShuffled', () => {
     expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
     expect(Array.from(got.images)).toEqual(Array.from(want.images));
     expect(() => takeShuffled([d.mnist.train], permutationFromKey(key, 100), 30)).toThrow(RangeError);
+  });
+});
+
+describe('warming the stitch step up (warmUpStitchStep)', () => {
+  const cfg = resolveSeedConfig({ batchSize: 50, stitchSamples: 200 });
+  const samples = tinySeedData(200, 10).mnist.train;
+  const net = initMlp(random.key(4));
+
+  it('runs the steps asked for on the samples, compiling the jitted step once (the stitch then reuses it)', async () => {
+    const step = makeStitchStep(cfg.lr, { donate: true });
+    expect(step.cacheSize).toBe(0);
+    expect(await warmUpStitchStep(step, cfg, net, samples, 7, () => false)).toBe(7);
+    expect(step.cacheSize).toBe(1);
+    // the nets it stood in with are untouched (only its own alpha was donated)
+    expect(leaves(net).every((l) => l instanceof ConcreteTensor && !l.isDonated())).toBe(true);
+  });
+
+  it('stops as soon as asked, and runs nothing without a whole batch of samples', async () => {
+    const step = makeStitchStep(cfg.lr, { donate: true });
+    let calls = 0;
+    expect(await warmUpStitchStep(step, cfg, net, samples, 100, () => ++calls > 3)).toBe(3);
+    expect(await warmUpStitchStep(step, cfg, net, sliceSplit(samples, 0, 40), 5, () => false)).toBe(0);
   });
 });
