@@ -15,7 +15,7 @@ export function loadGpuJs(): any {
   return gpujsModule;
 }
 
-/** Whether gpu.js can run kernels on the page's WebGL (`gpujs` is the loaded module). */
-export function probeGl(gpujs: any): GpuProbe {
-  return probeWebGl(gpujs);
+/** Whether gpu.js can run kernels on the page's WebGL (`load` gives the gpu.js module). */
+export function probeGl(load: () => any): GpuProbe {
+  return probeWebGl(load());
 }

@@ -15,15 +15,25 @@ export function loadGpuJs(): any {
   return require('gpu.js');
 }
 
-/** Whether gpu.js can run kernels on a real GL context here (`gpujs` is the loaded module). */
-export function probeGl(gpujs: any): GpuProbe {
+/**
+ * Whether gpu.js can run kernels on a real GL context here. `load` gives the gpu.js module or throws (the
+ * caller reports that). It is called only once a GL context exists: loading gpu.js takes about 0.1 s, and
+ * most machines have no display, so a CPU-only run does not pay for a module it will not use.
+ */
+export function probeGl(load: () => any): GpuProbe {
   // Node with a DOM (Electron's renderer, say) has WebGL, which gpu.js prefers to headless-gl.
-  if (hasWebGlHost()) return probeWebGl(gpujs);
-  // Resolve `gl` the way gpu.js does (from gpu.js's own location).
+  if (hasWebGlHost()) return probeWebGl(load());
+  // Resolve `gl` the way gpu.js does (from gpu.js's own location); without gpu.js, `load` says why.
+  let gpuJsPath: string;
+  try {
+    gpuJsPath = require.resolve('gpu.js');
+  } catch (e) {
+    load(); // throws, saying why gpu.js is missing
+    throw e;
+  }
   let getContext: any;
   try {
-    const fromGpuJs = createRequire(require.resolve('gpu.js'));
-    getContext = fromGpuJs('gl');
+    getContext = createRequire(gpuJsPath)('gl');
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     return {
@@ -68,7 +78,7 @@ export function probeGl(gpujs: any): GpuProbe {
   if (!floatTextures) {
     return { available: false, mode: null, reason: `the GL context (${renderer ?? 'unknown renderer'}) has no float textures (OES_texture_float)`, renderer };
   }
-  if (!gpujs.GPU.isHeadlessGLSupported) {
+  if (!load().GPU.isHeadlessGLSupported) {
     return { available: false, mode: null, reason: `headless-gl created a context (${renderer ?? 'unknown renderer'}) but gpu.js rejected it` };
   }
   const xserver = virtualXServer(process.env.DISPLAY);

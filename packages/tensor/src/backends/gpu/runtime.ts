@@ -55,14 +55,13 @@ export function probeGpu(): GpuProbe {
 
 function doProbe(): GpuProbe {
   const forced = typeof process !== 'undefined' ? process.env?.XS_GPU_FORCE_MODE : undefined;
-  let g: any;
   try {
-    g = loadGpuJs();
+    if (!forced) return probeGl(loadGpuJs);
+    loadGpuJs();
   } catch (e) {
     return { available: false, mode: null, reason: `the gpu.js package could not be loaded (${(e as Error).message})` };
   }
-  if (forced) return { available: true, mode: forced, reason: `XS_GPU_FORCE_MODE=${forced} (debugging: gpu.js kernels without a GL check)` };
-  return probeGl(g);
+  return { available: true, mode: forced, reason: `XS_GPU_FORCE_MODE=${forced} (debugging: gpu.js kernels without a GL check)` };
 }
 
 /**
