@@ -1,5 +1,7 @@
 /** Small generated stand-ins for MNIST and Fashion-MNIST with learnable structure, for seed-experiment tests. */
-import { makeSplit, type SeedData, type SeedConfigInput } from '../src/index.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeIdx, makeSplit, type SeedData, type SeedConfigInput } from '../src/index.js';
 
 /** A deterministic LCG in [0, 1). */
 function rng(seed: number): () => number {
@@ -49,3 +51,20 @@ export const TINY_CONFIG: SeedConfigInput = {
   validation: { mnist: [500, 600], fashion: [300, 400], stitch: [300, 400] },
   stitchSamples: 200,
 };
+
+/**
+ * {@link tinySeedData} written as IDX files (28×28 uint8, each pixel rounded to a byte) into `<dir>/mnist` and
+ * `<dir>/fashion-mnist`, for runs that load their data (with `verify: false`: the hashes are not MNIST's).
+ */
+export function writeTinySeedFiles(dir: string, train = 600, test = 100): void {
+  const data = tinySeedData(train, test);
+  for (const [name, d] of [['mnist', data.mnist], ['fashion-mnist', data.fashion]] as const) {
+    const folder = join(dir, name);
+    mkdirSync(folder, { recursive: true });
+    for (const [prefix, split] of [['train', d.train], ['t10k', d.test]] as const) {
+      const pixels = Uint8Array.from(split.images, (v) => Math.round(v * 255));
+      writeFileSync(join(folder, `${prefix}-images-idx3-ubyte`), encodeIdx({ type: 'uint8', dims: [split.count, 28, 28], data: pixels }));
+      writeFileSync(join(folder, `${prefix}-labels-idx1-ubyte`), encodeIdx({ type: 'uint8', dims: [split.count], data: Uint8Array.from(split.labels) }));
+    }
+  }
+}

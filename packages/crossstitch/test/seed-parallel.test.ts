@@ -1,9 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Tensor } from '@xs/tensor';
-import { type ProgressEvent, type SeedPhase, type SeedResult, resolveSeedConfig, runSeedExperiment } from '../src/index.js';
+import { type Dataset, IdxFormatError, type ProgressEvent, type SeedData, type SeedPhase, type SeedResult, loadDatasets, resolveSeedConfig, runSeedExperiment } from '../src/index.js';
 import { startNetWorker, trainNetsInParallel } from '../src/experiments/parallel.js';
 import { classify } from '../src/experiments/phase.js';
-import { TINY_CONFIG, tinySeedData } from './seed-data.js';
+import { TINY_CONFIG, tinySeedData, writeTinySeedFiles } from './seed-data.js';
+import { cleanupTempDirs, tempDir } from './helpers.js';
 
 const data = tinySeedData();
 
@@ -15,6 +18,7 @@ function comparable(r: SeedResult) {
 }
 
 describe('training the two nets in worker threads', () => {
+  afterAll(cleanupTempDirs);
   const savedEnv = process.env.XS_PARALLEL;
   afterEach(() => {
     if (savedEnv === undefined) delete process.env.XS_PARALLEL;
@@ -48,6 +52,54 @@ describe('training the two nets in worker threads', () => {
     }
   }, 120_000);
 
+  it('each worker loads its own dataset: onData gets both before any step, and the results equal a run on the same data loaded here', async () => {
+    const dataDir = tempDir();
+    writeTinySeedFiles(dataDir);
+    const dataOptions = { dataDir, verify: false, download: false };
+    const order: string[] = [];
+    let given: { mnist: SeedData; fashion: SeedData } | undefined;
+    const loading = await runSeedExperiment(TINY_CONFIG, {
+      parallel: true,
+      dataOptions,
+      progressEvery: 5,
+      onData: async (d, seconds) => {
+        expect(seconds).toBeGreaterThan(0);
+        await new Promise((r) => setTimeout(r, 50)); // awaited: no step before it settles
+        given = d;
+        order.push('data');
+      },
+      onProgress: (e) => order.push(e.phase),
+    });
+    expect(order[0]).toBe('data');
+    expect(order.filter((x) => x === 'data')).toHaveLength(1);
+    const [mnist, fashion] = given ? [given.mnist as Dataset, given.fashion as Dataset] : [];
+    expect(mnist?.source.dir).toBe(join(dataDir, 'mnist'));
+    expect(fashion?.source.verified.trainImages).toBe('unchecked');
+    expect([mnist?.train.count, fashion?.test.count]).toEqual([600, 100]);
+    expect(mnist?.train.images.buffer).toBeInstanceOf(SharedArrayBuffer); // posted back without a copy
+    const [m, f] = await loadDatasets(['mnist', 'fashion-mnist'], { ...dataOptions, threads: false });
+    const here = await runSeedExperiment(TINY_CONFIG, { data: { mnist: m!, fashion: f! }, parallel: false });
+    expect(comparable(loading)).toEqual(comparable(here));
+  }, 120_000);
+
+  it("a worker's load failure rejects the run with the loader's own error, naming the file; so does onData's", async () => {
+    const dataDir = tempDir();
+    writeTinySeedFiles(dataDir);
+    const file = join(dataDir, 'fashion-mnist', 'train-images-idx3-ubyte');
+    const dataOptions = { dataDir, verify: false, download: false };
+    const refused = runSeedExperiment(TINY_CONFIG, { parallel: true, dataOptions, onData: () => Promise.reject(new Error('no run folder')) });
+    await expect(refused).rejects.toThrow('no run folder');
+    truncateSync(file, 1000);
+    const steps: ProgressEvent[] = [];
+    const err = await runSeedExperiment(TINY_CONFIG, { parallel: true, dataOptions, onProgress: (e) => steps.push(e) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(IdxFormatError);
+    expect((err as Error).message).toContain(file);
+    expect(steps).toEqual([]);
+  }, 120_000);
+
   it('stops both workers when aborted and rejects with an AbortError', async () => {
     const controller = new AbortController();
     const run = runSeedExperiment(TINY_CONFIG, {
@@ -79,7 +131,8 @@ describe('training the two nets in worker threads', () => {
 
   it('a warm worker classifies test examples with its net, the other one and the stitched net, or says what it lacks', async () => {
     const cfg = resolveSeedConfig(TINY_CONFIG);
-    const w = startNetWorker('mnist', cfg, data.mnist.train, 600, 5);
+    const w = startNetWorker('mnist', cfg, { train: data.mnist.train, examples: 600 }, 5);
+    w.train();
     const { params } = await w.outcome;
     const test = data.mnist.test;
     const [mine] = await w.classify({ tasks: [{ net: 'mnist', test }] });
@@ -92,7 +145,8 @@ describe('training the two nets in worker threads', () => {
   it("reports a worker's failure with the net it was training and the cause", async () => {
     const cfg = resolveSeedConfig(TINY_CONFIG);
     // The worker gets 100 examples but is configured to train on 500: its sliceSplit throws.
-    const w = startNetWorker('mnist', cfg, data.mnist.train, 100, 5);
+    const w = startNetWorker('mnist', cfg, { train: data.mnist.train, examples: 100 }, 5);
+    w.train();
     await expect(w.outcome).rejects.toThrow(/training the mnist net in a worker thread failed: .*sliceSplit/s);
     await w.stop();
   }, 120_000);

@@ -5,13 +5,14 @@ import { type EpochsArg, type OptionSpec, UsageError, choice, epochsValue, intVa
 import { backendChoice, useBackend } from '../backend.js';
 import { accuracies, differences, metricsCsv, parseMetricsCsv, resultsTable, timingsLine, writeFinalArtifacts } from '../artifacts.js';
 import { type CommandDef, type Context, EXIT, userPath } from '../context.js';
+import type { Dataset } from '@xs/crossstitch';
 import { type EpochRecord, type ProgressEvent, type SeedConfig, type SeedData, type SeedPhase, type SeedResult, NOTEBOOK_RESULTS, PHASES } from '../contract.js';
 import { writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 import { sampleImages } from '../model.js';
 import { EpochTracker, PHASE_LABELS, TrainingProgress } from '../progress.js';
 import { CHECKPOINT_OF, FILES, type RunConfig, type RunStatus, createRunDir, loadCheckpoints, readRunConfig, readRunStatus, saveCheckpoint, writeRunStatus } from '../run-dir.js';
 import { budgetsValue, runPaperTrain } from './train-paper.js';
-import { DATA_DIR_OPTION, JSON_OPTION, NO_VERIFY_OPTION, dataFlags, loadBoth, printJson } from './common.js';
+import { DATA_DIR_OPTION, JSON_OPTION, NO_VERIFY_OPTION, dataFlags, printJson } from './common.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'variant', value: 'NAME', parse: choice(['seed', 'paper'] as const), help: 'experiment: seed (the notebook); paper (the cross-stitch network of Misra et al. vs single-task nets and hard sharing, over benchmarks, budgets and seeds)', defaultText: 'seed' },
@@ -185,42 +186,49 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
   const resumedPhases = PHASES.filter((ph) => resume[CHECKPOINT_OF[ph]] !== undefined);
   if (config.stitchSamples < config.batchSize) throw new UsageError(`--samples (${config.stitchSamples}) must be at least the batch size (${config.batchSize})`, 'train');
 
-  // ---- data ----
+  // ---- data, then the run folder ----
+  // The engine loads the data (in its training threads, where the nets train side by side) and hands it to
+  // onData, which checks it against the configuration and only then makes the run folder.
   progress.note(`loading MNIST and Fashion-MNIST${runConfig.data.dataDir ? ` from ${runConfig.data.dataDir}` : ''}...`);
-  const data = await loadBoth({ ...(runConfig.data.dataDir ? { dataDir: runConfig.data.dataDir } : {}), verify: runConfig.data.verify }, ctx, quiet);
-  progress.note(`data: MNIST from ${data.mnist.source.kind} (${data.mnist.source.dir}), Fashion-MNIST from ${data.fashion.source.kind} (${data.fashion.source.dir}) in ${data.seconds.toFixed(1)}s${runConfig.data.verify ? '' : ' [checksums not verified]'}`);
-  checkConfigFitsData(config, data);
-  if (ctx.signal?.aborted) {
-    ctx.stderr.write('interrupted before training started; nothing was written\n');
-    return EXIT.interrupted;
-  }
-
-  // ---- run folder ----
-  if (!runDir) runDir = createRunDir(userPath(ctx, (o.out as string | undefined) ?? 'runs'), variant);
-  const startedAt = new Date().toISOString();
-  const status: RunStatus = prevStatus
-    ? { ...prevStatus, status: 'running', reason: undefined, finishedAt: undefined, phasesDone: [...resumedPhases], attempts: [...prevStatus.attempts, { startedAt, resumedPhases }] }
-    : { status: 'running', phasesDone: [], phaseSeconds: {}, curves: [], startedAt, updatedAt: startedAt, attempts: [{ startedAt }] };
-  status.resume = resumeCommand(ctx, runDir);
-  status.curves = prevCurves.filter((c) => resumedPhases.includes(c.phase));
-  if (!prevStatus) writeJsonAtomic(join(runDir, FILES.config), runConfig);
-  writeRunStatus(runDir, status);
-  progress.note(`run folder: ${runDir}${resumedPhases.length ? ` (resuming; done: ${resumedPhases.join(', ')})` : ''}`);
-  progress.note(`config: seed ${config.seed}, lr ${config.lr}, batch ${config.batchSize}, epochs ${config.epochs.mnist},${config.epochs.fashion},${config.epochs.stitch}, batches/epoch ${config.batchesPerEpoch.mnist},${config.batchesPerEpoch.fashion},${config.batchesPerEpoch.stitch}, stitch samples ${config.stitchSamples}, backend ${backend} (${backendInfo.reason})`);
-
-  // ---- training ----
   const controller = new AbortController();
   const onAbort = (): void => controller.abort();
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   if (ctx.signal?.aborted) controller.abort();
+  let loaded: { mnist: Dataset; fashion: Dataset } | undefined;
+  let dataSeconds = 0;
+  let made: { dir: string; status: RunStatus } | undefined; // the run folder, once onData has made it
+  const onData = (given: { mnist: SeedData; fashion: SeedData }, seconds: number): void => {
+    loaded = given as { mnist: Dataset; fashion: Dataset };
+    dataSeconds = seconds;
+    const from = (d: SeedData): string => ('source' in d ? `${(d as Dataset).source.kind} (${(d as Dataset).source.dir})` : 'the engine');
+    progress.note(`data: MNIST from ${from(given.mnist)}, Fashion-MNIST from ${from(given.fashion)} in ${seconds.toFixed(1)}s${runConfig.data.verify ? '' : ' [checksums not verified]'}`);
+    checkConfigFitsData(config, given);
+    if (controller.signal.aborted) return; // (the engine then stops with an AbortError: nothing written)
+    const folder = runDir ?? createRunDir(userPath(ctx, (o.out as string | undefined) ?? 'runs'), variant);
+    const startedAt = new Date().toISOString();
+    const s: RunStatus = prevStatus
+      ? { ...prevStatus, status: 'running', reason: undefined, finishedAt: undefined, phasesDone: [...resumedPhases], attempts: [...prevStatus.attempts, { startedAt, resumedPhases }] }
+      : { status: 'running', phasesDone: [], phaseSeconds: {}, curves: [], startedAt, updatedAt: startedAt, attempts: [{ startedAt }] };
+    s.resume = resumeCommand(ctx, folder);
+    s.curves = prevCurves.filter((c) => resumedPhases.includes(c.phase));
+    if (!prevStatus) writeJsonAtomic(join(folder, FILES.config), runConfig);
+    writeRunStatus(folder, s);
+    made = { dir: folder, status: s };
+    progress.note(`run folder: ${folder}${resumedPhases.length ? ` (resuming; done: ${resumedPhases.join(', ')})` : ''}`);
+    progress.note(`config: seed ${config.seed}, lr ${config.lr}, batch ${config.batchSize}, epochs ${config.epochs.mnist},${config.epochs.fashion},${config.epochs.stitch}, batches/epoch ${config.batchesPerEpoch.mnist},${config.batchesPerEpoch.fashion},${config.batchesPerEpoch.stitch}, stitch samples ${config.stitchSamples}, backend ${backend} (${backendInfo.reason})`);
+    phaseStart = performance.now();
+    progress.start();
+  };
+
+  // ---- training ----
   const tracker = new EpochTracker();
   const t0 = performance.now();
   let phaseStart = t0;
   // The last event of each phase: its steps / rate is the phase's own time, also when phases run side by side.
   const lastEvent = new Map<SeedPhase, ProgressEvent>();
-  progress.start();
-  const dir = runDir;
   const writeCurves = (): void => {
+    if (!made) return;
+    const { dir, status } = made;
     const shown = [...status.curves, ...tracker.records.filter((r) => !status.curves.some((c) => c.phase === r.phase && c.epoch === r.epoch))];
     // A live view rewritten every epoch (40 times in the stitch phase): atomic but not fsynced, which would cost
     // more than the epoch itself on slow disks; status.json and the checkpoints stay durable.
@@ -234,6 +242,8 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
   const onPhaseDone = (phase: SeedPhase, params: Partial<SeedResult['params']>): void => {
     const which = CHECKPOINT_OF[phase];
     if (resumedPhases.includes(phase)) return;
+    if (!made) throw new Error(`runSeedExperiment finished phase ${phase} before calling onData`);
+    const { dir, status } = made;
     const tensors = params[which];
     if (!tensors || tensors.length === 0) throw new Error(`runSeedExperiment finished phase ${phase} without ${which} parameters`);
     saveCheckpoint(dir, which, tensors, config);
@@ -248,11 +258,20 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
   };
 
   let result: SeedResult;
+  const dataOptions = { ...(runConfig.data.dataDir ? { dataDir: runConfig.data.dataDir } : {}), verify: runConfig.data.verify, env: ctx.env, progress: quiet ? null : ctx.stderr };
   try {
-    result = await engine.runSeedExperiment(config, { onProgress, onPhaseDone, resume, signal: controller.signal, data: { mnist: data.mnist, fashion: data.fashion }, ...(runConfig.data.dataDir ? { dataDir: runConfig.data.dataDir } : {}) });
+    result = await engine.runSeedExperiment(config, { onData, onProgress, onPhaseDone, resume, signal: controller.signal, dataOptions });
+    if (!made || !loaded) throw new Error('runSeedExperiment finished without calling onData');
   } catch (err) {
     progress.endLine();
     const aborted = isAbort(err, controller.signal);
+    if (!made) {
+      // nothing was written: a data or configuration problem (reported by the caller), or Ctrl-C
+      if (!aborted) throw err;
+      ctx.stderr.write('interrupted before training started; nothing was written\n');
+      return EXIT.interrupted;
+    }
+    const { dir, status } = made;
     status.status = aborted ? 'incomplete' : 'failed';
     status.reason = aborted ? 'interrupted (Ctrl-C)' : (err as Error).message;
     status.attempts[status.attempts.length - 1]!.endedAt = new Date().toISOString();
@@ -262,13 +281,15 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
     if (aborted) ctx.stderr.write(`interrupted: the run is incomplete; finished phases kept: ${done}\n  resume with: ${status.resume}\n`);
     else ctx.stderr.write(`train failed: ${(err as Error).message}\n  finished phases kept: ${done}; resume with: ${status.resume}\n`);
     if (json) {
-      const timings = { ...status.phaseSeconds, data: data.seconds, total: data.seconds + (performance.now() - t0) / 1000 };
+      const timings = { ...status.phaseSeconds, data: dataSeconds, total: (performance.now() - t0) / 1000 };
       printJson(ctx, { command: 'train', status: status.status, error: status.reason, variant, backend, runDir: dir, config, phasesDone: status.phasesDone, resumedPhases, timings });
     }
     return aborted ? EXIT.interrupted : EXIT.failure;
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
   }
+  const { dir, status } = made;
+  const data = loaded;
   progress.endLine();
 
   // ---- finish: merge what earlier attempts did, write everything ----
@@ -288,9 +309,6 @@ async function run(p: { options: Record<string, unknown>; positionals: string[] 
       carried += prev;
     }
   }
-  // The CLI loads the data itself (and passes it in), so the engine's own `data` entry is close to 0.
-  timings.data = (timings.data ?? 0) + data.seconds;
-  carried += data.seconds;
   const total = (timings.total ?? (performance.now() - t0) / 1000) + carried;
   delete timings.total;
   const order = ['data', 'mnist', 'fashion', 'netsInParallel', 'shuffle', 'stitch', 'evaluation'];

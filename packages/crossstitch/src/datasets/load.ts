@@ -126,12 +126,46 @@ export interface LoadJob {
  * A decoding worker's one message.
  * @internal
  */
-export type LoadMessage =
-  | { type: 'done'; dataset: Dataset }
-  | { type: 'error'; name: string; message: string; fields: Record<string, unknown> };
+export type LoadMessage = { type: 'done'; dataset: Dataset } | LoadFailure;
+
+/**
+ * Why loading a dataset in a worker thread failed, as a message: the error's class name, message and own
+ * fields (file, expected, actual...), so that the parent can rebuild it ({@link loadFailureError}).
+ * @internal
+ */
+export interface LoadFailure {
+  type: 'error';
+  name: string;
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+/**
+ * Load a resolved dataset in this (worker) thread: the dataset, or why not as a {@link LoadFailure}.
+ * @internal
+ */
+export function loadInWorker(job: LoadJob): { type: 'done'; dataset: Dataset } | LoadFailure {
+  try {
+    return { type: 'done', dataset: loadResolvedDataset(job.where, { verify: job.verify, ...(job.catalog ? { catalog: job.catalog } : {}) }) };
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    return { type: 'error', name: e.name, message: e.message, fields: { ...e } };
+  }
+}
 
 /** The error classes a worker's failure is rebuilt as, so that `instanceof` works as for {@link loadDataset}. */
 const ERROR_CLASSES: Record<string, { prototype: Error }> = { IdxFormatError, ChecksumError, DatasetNotFoundError };
+
+/**
+ * The error a worker's {@link LoadFailure} describes, of its class (`ChecksumError`, `IdxFormatError`, ...).
+ * @internal
+ */
+export function loadFailureError(m: LoadFailure): Error {
+  const e = Object.assign(new Error(m.message), m.fields, { name: m.name });
+  const cls = ERROR_CLASSES[m.name];
+  if (cls) Object.setPrototypeOf(e, cls.prototype);
+  return e;
+}
 
 function decodeInWorker(job: LoadJob): Promise<Dataset> {
   return new Promise((resolve, reject) => {
@@ -139,11 +173,8 @@ function decodeInWorker(job: LoadJob): Promise<Dataset> {
     let settled = false;
     worker.once('message', (m: LoadMessage) => {
       settled = true;
-      if (m.type === 'done') return resolve(m.dataset);
-      const e = Object.assign(new Error(m.message), m.fields, { name: m.name });
-      const cls = ERROR_CLASSES[m.name];
-      if (cls) Object.setPrototypeOf(e, cls.prototype);
-      reject(e);
+      if (m.type === 'done') resolve(m.dataset);
+      else reject(loadFailureError(m));
     });
     worker.once('error', (err) => {
       settled = true;

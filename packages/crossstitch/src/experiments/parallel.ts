@@ -1,8 +1,9 @@
 /**
  * The seed experiment's two nets (MNIST, Fashion-MNIST) are independent until the stitch, so on a machine with
  * two or more cores they train at the same time, each in its own worker thread: the same code, keys and batch
- * order as in-process (bit-identical parameters), about half the wall time. The training splits reach the
- * workers through shared memory (see `decodeImages`); progress events come back as messages. The workers
+ * order as in-process (bit-identical parameters), about half the wall time. Each worker loads its own dataset
+ * and posts it back in shared memory (see `decodeImages`), or reads a given training split there; progress
+ * events come back as messages. The workers
  * then stay for the rest: the one that finished first warms the stitch step up while the other finishes, then
  * trains the stitch (its code is already compiled and optimised by the engine, where the main thread's would
  * start cold), and both classify the test sets.
@@ -10,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { type Tensor, defaultBackend, fromTypedArray } from '@xs/tensor';
-import type { Split } from '../datasets/load.js';
+import { type Dataset, type LoadFailure, type LoadJob, type Split, loadFailureError } from '../datasets/load.js';
 import { Requests } from '../util/requests.js';
 import { spawnWorker } from '../util/worker.js';
 import type { MlpParams } from '../models/mlp.js';
@@ -20,6 +21,8 @@ import type { EpochRecord, ProgressEvent, SeedConfig } from './types.js';
 
 /** The two phases that can run side by side. */
 export type NetPhase = 'mnist' | 'fashion';
+/** Both, in the order the experiment names them. */
+export const NET_PHASES: readonly NetPhase[] = ['mnist', 'fashion'];
 
 /** Layers of float32 tensors (a net's params) as a message between threads carries them (copies). */
 export type PostedLayers = { shape: number[]; data: Float32Array }[][];
@@ -33,23 +36,28 @@ export interface NetJob {
   phase: NetPhase;
   cfg: SeedConfig;
   /**
-   * Pixels of the first examples of the training split (as many as training and validation read). Loaded
-   * datasets live in shared memory, which the worker then reads in place; other arrays are copied to it.
+   * Its training examples: the first examples of the training split, as many as training and validation read
+   * (loaded datasets live in shared memory, which the worker then reads in place; other arrays are copied to
+   * it), or a dataset for the worker to load itself (`load`), which it then posts back (NetWorker.dataset).
    */
-  images: Float32Array;
-  /** Labels of the same examples. */
-  labels: Int32Array;
-  features: number;
+  data: { images: Float32Array; labels: Int32Array; features: number } | { load: LoadJob };
   progressEvery: number;
 }
 
 /** Messages from a worker. */
 export type WorkerMessage =
+  | { type: 'loaded'; dataset: Dataset }
+  | { type: 'load-failed'; failure: LoadFailure }
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'done'; layers: PostedLayers; curves: EpochRecord[]; seconds: number; steps: number }
   | { type: 'error'; message: string; stack: string }
   | { type: 'classified'; id: number; predictions: Int32Array[] }
   | { type: 'classified'; id: number; error: string };
+
+/** The go-ahead to train the net: a worker waits for it (after loading its dataset, where it loads one). */
+export interface TrainJob {
+  type: 'train';
+}
 
 /** Predicted classes on both test sets, of each net alone and of the stitched net. */
 export type Predictions = Record<NetPhase, { alone: Int32Array; stitched: Int32Array }>;
@@ -119,6 +127,11 @@ export type ValidationAnswer = { id: number; accuracy: number } | { id: number; 
 
 /** A net training in a worker: its outcome, the stitch phase to train next in it, and a way to stop it. */
 export interface NetWorker {
+  /** The dataset the worker loaded, for a worker started with one to load (else undefined). */
+  readonly dataset: Promise<Dataset> | undefined;
+  /** Start training the net (a worker loading its dataset waits for this; the parent checks the data first). */
+  train(): void;
+  /** The trained net; rejects if the worker fails (or is stopped) before, loading included. */
   readonly outcome: Promise<PhaseOutcome<MlpParams>>;
   /**
    * Train the stitch phase in this worker, after its net (whose code paths are then compiled and optimised
@@ -138,26 +151,40 @@ export interface NetWorker {
 }
 
 /**
- * Train one net in a worker thread on the first `examples` of `train`; `onProgress` gets its events (the
- * stitch's too, when it trains there next).
- * @example const w = startNetWorker('mnist', cfg, data.mnist.train, 50100, 25, console.log); const { params } = await w.outcome;
+ * Train one net in a worker thread, once told to (`train()`), on `data`: the first `examples` of a training
+ * split, or the dataset the worker loads itself (`{ load }`: its `dataset` then resolves to it, in shared
+ * memory). `onProgress` gets its events (the stitch's too, when it trains there next). Loading in the worker
+ * that trains saves starting a thread only to decode the files (see runSeedExperiment).
+ * @example const w = startNetWorker('mnist', cfg, { train: data.mnist.train, examples: 50100 }, 25, console.log); w.train(); const { params } = await w.outcome;
  */
-export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, examples: number, progressEvery: number, onProgress?: (e: ProgressEvent) => void): NetWorker {
-  const f = train.features;
-  const job: NetJob = {
-    phase,
-    cfg,
-    images: train.images.subarray(0, examples * f),
-    labels: train.labels.subarray(0, examples),
-    features: f,
-    progressEvery,
-  };
+export function startNetWorker(
+  phase: NetPhase,
+  cfg: SeedConfig,
+  data: { train: Split; examples: number } | { load: LoadJob },
+  progressEvery: number,
+  onProgress?: (e: ProgressEvent) => void,
+): NetWorker {
+  let jobData: NetJob['data'];
+  if ('load' in data) jobData = { load: data.load };
+  else {
+    const f = data.train.features;
+    jobData = { images: data.train.images.subarray(0, data.examples * f), labels: data.train.labels.subarray(0, data.examples), features: f };
+  }
+  const job: NetJob = { phase, cfg, data: jobData, progressEvery };
   const worker = spawnWorker(import.meta.url, 'seed-worker', job);
   // the phase being trained: what its 'done' message settles
   let current: { what: string; resolve: (o: PhaseOutcome<Tensor[][]>) => void; reject: (e: Error) => void } | undefined;
   let stopped = false;
   let failure: string | undefined; // the worker is gone (or broken): later phases fail at once
   const failed: ((e: Error) => void)[] = []; // services to tell when it fails
+  let loaded: { resolve: (d: Dataset) => void; reject: (e: Error) => void } | undefined;
+  const dataset =
+    'load' in data
+      ? new Promise<Dataset>((resolve, reject) => {
+          loaded = { resolve, reject };
+        })
+      : undefined;
+  dataset?.catch(() => {}); // (a failure also reaches `outcome`; the caller awaits whichever it needs)
   const expect = (what: string): Promise<PhaseOutcome<Tensor[][]>> =>
     new Promise((resolve, reject) => {
       current = { what, resolve, reject };
@@ -169,10 +196,15 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
     current = undefined;
     classifying.failAll(new Error(`classifying test examples in a worker thread failed: ${why}`));
     for (const f of failed.splice(0)) f(new Error(`validating the stitch in a worker thread failed: ${why}`));
+    loaded?.reject(new Error(`loading the ${phase} dataset in a worker thread failed: ${why}`)); // (if not loaded yet)
   };
   const classifying = new Requests<Int32Array[]>();
   worker.on('message', (m: WorkerMessage) => {
-    if (m.type === 'progress') onProgress?.(m.event);
+    if (m.type === 'loaded') loaded?.resolve(m.dataset);
+    else if (m.type === 'load-failed') {
+      loaded?.reject(loadFailureError(m.failure));
+      fail(m.failure.message);
+    } else if (m.type === 'progress') onProgress?.(m.event);
     else if (m.type === 'error') fail(m.stack || m.message);
     else if (m.type === 'classified') {
       if ('error' in m) classifying.answer(m.id, undefined, new Error(`classifying test examples in a worker thread failed: ${m.error}`));
@@ -187,7 +219,12 @@ export function startNetWorker(phase: NetPhase, cfg: SeedConfig, train: Split, e
     fail(stopped ? 'the worker was stopped' : `the worker exited (code ${code}) before sending its parameters`);
   });
   const outcome = expect(`${phase} net`) as Promise<PhaseOutcome<MlpParams>>;
+  outcome.catch(() => {}); // (awaited by the caller once the data is checked; it may fail before)
   return {
+    dataset,
+    train: () => {
+      if (failure === undefined) worker.postMessage({ type: 'train' } satisfies TrainJob);
+    },
     outcome,
     stitch: (j) => {
       const outcome = expect('stitch') as Promise<PhaseOutcome<AlphaParams>>;

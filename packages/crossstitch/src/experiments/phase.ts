@@ -15,6 +15,11 @@ export const CLASSES = 10;
 
 export const now = (): number => performance.now() / 1000;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * Seconds between yields to the event loop during a phase: often enough for Ctrl-C and a worker's messages to
+ * get through at once, rarely enough not to cost (a yield takes a few µs; a step, about a millisecond).
+ */
+const YIELD_EVERY = 0.004;
 
 /** The keys of the MNIST net, the Fashion-MNIST net and the stitch shuffle: all from the root seed. */
 export function seedKeys(seed: number): { mnist: Tensor; fashion: Tensor; shuffle: Tensor } {
@@ -133,11 +138,15 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
     curves.push({ ...record, valAccuracy });
     if (onProgress) onProgress({ ...event, valAccuracy });
   };
+  let lastYield = -Infinity;
   for (let e = 0; e < epochs; e++) {
     const tEpoch = now();
     let epochLoss = 0;
     for (const start of starts[e]!) {
-      await yieldToEventLoop(); // lets Ctrl-C (and a worker's messages) through
+      if (now() - lastYield >= YIELD_EVERY) {
+        await yieldToEventLoop(); // lets Ctrl-C (and a worker's messages) through
+        lastYield = now();
+      }
       spec.checkAborted();
       const [x, y] = borrowedBatch(train, targets, start, b);
       const [next, loss] = spec.step(params, x, y);

@@ -2,11 +2,12 @@
  * Worker-thread entry: trains one of the seed experiment's two nets (MNIST or Fashion-MNIST) exactly as the
  * in-process run does (same key, batch order and compiled step; the CPU backend, single-threaded), posting
  * progress events and finally the parameters; then, if asked (a `StitchJob` message), the stitch phase with
- * the other net, the same way. Started by `parallel.ts`; not part of the public API.
+ * the other net, the same way. When its job says so it first loads the dataset itself and posts it (shared
+ * memory), then waits for the go-ahead (a `TrainJob`). Started by `parallel.ts`; not part of the public API.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { type Tensor, matmulThreads, setDefaultBackend } from '@xs/tensor';
-import { type Split, makeSplit } from '../datasets/load.js';
+import { type Split, loadInWorker, makeSplit } from '../datasets/load.js';
 import { type MlpParams, initMlp } from '../models/mlp.js';
 import { CLASSES, type PhaseOutcome, classify, seedKeys, trainPhase, validator } from './phase.js';
 import { makeStitchStep, makeTrainStep, stitchPhaseSpec, warmUpStitchStep } from './seed.js';
@@ -16,6 +17,7 @@ import {
   type NetPhase,
   type ServeValidationJob,
   type StitchJob,
+  type TrainJob,
   type ValidationAnswer,
   type WarmStitchJob,
   type ValidationRequest,
@@ -30,12 +32,26 @@ if (!parentPort) throw new Error('seed-worker.ts runs only as a worker thread');
 const port = parentPort;
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
+/** The next message from the parent, which must be the go-ahead to train. */
+const trainAsked = (): Promise<void> =>
+  new Promise((resolve, reject) =>
+    port.once('message', (m: TrainJob) => (m.type === 'train' ? resolve() : reject(new Error(`expected the go-ahead to train, got a '${m.type}' message`)))),
+  );
+
 async function main(job: NetJob): Promise<void> {
   setDefaultBackend('cpu');
   matmulThreads.threads = 1; // the two nets already keep the cores busy: matmul threads would only contend
   const { phase, cfg } = job;
-  const train = makeSplit(job.images, job.labels, job.features);
-  const sizes = [job.features, cfg.hidden[0], cfg.hidden[1], CLASSES];
+  let train: Split;
+  if ('load' in job.data) {
+    const loaded = loadInWorker(job.data.load);
+    if (loaded.type === 'error') return post({ type: 'load-failed', failure: loaded });
+    post({ type: 'loaded', dataset: loaded.dataset });
+    train = loaded.dataset.train;
+  } else train = makeSplit(job.data.images, job.data.labels, job.data.features);
+  await trainAsked();
+  const features = train.features;
+  const sizes = [features, cfg.hidden[0], cfg.hidden[1], CLASSES];
   const keys = seedKeys(cfg.seed);
   const outcome = await trainPhase<MlpParams>({
     phase,
@@ -53,7 +69,7 @@ async function main(job: NetJob): Promise<void> {
   // then the jobs the parent hands to this warm worker: the stitch phase, and classifying test sets
   const nets: Partial<Record<NetPhase, MlpParams>> = { [phase]: outcome.params };
   let alpha: AlphaParams | undefined;
-  const split = (s: { images: Float32Array; labels: Int32Array }): Split => makeSplit(s.images, s.labels, job.features);
+  const split = (s: { images: Float32Array; labels: Int32Array }): Split => makeSplit(s.images, s.labels, features);
   const net = (name: NetPhase): MlpParams => {
     const p = nets[name];
     if (!p) throw new Error(`this worker was not given the ${name} net`);

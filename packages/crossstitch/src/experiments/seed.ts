@@ -6,13 +6,14 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { type JittedFunction, type Tensor, jit, tree, valueAndGrad, vmap } from '@xs/tensor';
-import { type Dataset, type Split, loadDatasets } from '../datasets/load.js';
+import { type Dataset, type LoadJob, type Split, loadDatasets } from '../datasets/load.js';
+import { type DataOptions, resolveDataset } from '../datasets/resolve.js';
 import { permutationFromKey, sliceSplit, takeShuffled } from '../datasets/batching.js';
 import { confusionMatrix, perClassAccuracy } from '../metrics.js';
 import { type MlpParams, initMlp, nllOne } from '../models/mlp.js';
 import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
 import { CLASSES, type PhaseOutcome, type PhaseSpec, accuracyPercent, borrowedBatch, classify, now, oneHotRows, seedKeys, trainPhase, validator } from './phase.js';
-import { type NetPhase, type NetWorker, type Predictions, postLayers, startNetWorker, trainNetsInParallel } from './parallel.js';
+import { NET_PHASES, type NetPhase, type NetWorker, type Predictions, postLayers, startNetWorker, trainNetsInParallel } from './parallel.js';
 import type { EpochRecord, RunOptions, SeedConfig, SeedData, SeedPhase, SeedResult, TestMetrics } from './types.js';
 
 /** The test accuracies (percent) the seed notebook reports. */
@@ -282,7 +283,9 @@ function checkAlpha(alpha: unknown, hidden: readonly [number, number]): AlphaPar
  * - `options.onPhaseDone` is awaited after each trained phase with the parameters so far (for checkpoints);
  * - `options.resume` skips the phases whose parameters it gives (`alpha` needs both nets);
  * - `options.signal` stops at the next step: the promise rejects with an Error named `'AbortError'`;
- * - `options.data` supplies the datasets (else they are loaded, from `options.dataDir` if given).
+ * - `options.data` supplies the datasets; else they are loaded (see `options.dataOptions`, `options.dataDir`),
+ *   by the two net workers themselves when the nets train side by side;
+ * - `options.onData` is awaited with the loaded, checked data before any training.
  *
  * @example
  * const result = await runSeedExperiment({}, { onProgress: (e) => console.log(e.phase, e.step, e.loss) });
@@ -319,17 +322,37 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   if (done.fashion) resumed.push('fashion');
   if (done.alpha) resumed.push('stitch');
 
-  // Data.
+  // Data. When the nets train side by side, each worker loads its own dataset (one thread fewer to start on
+  // the way to the first step) and waits for the go-ahead, given once the data is checked.
+  const parallel = trainNetsInParallel(cfg, options.parallel ?? 'auto', !done.mnist && !done.fashion);
+  let workers: [NetPhase, NetWorker][] | undefined;
+  const stopWorkers = async (): Promise<void> => {
+    await Promise.all((workers ?? []).map(([, w]) => w.stop()));
+  };
   let data: { mnist: SeedData; fashion: SeedData };
-  if (options.data) data = options.data;
-  else {
-    const dataOpts = options.dataDir === undefined ? {} : { dataDir: options.dataDir };
-    const [mnist, fashion] = (await loadDatasets(['mnist', 'fashion-mnist'], dataOpts)) as [Dataset, Dataset];
-    data = { mnist, fashion };
+  try {
+    if (options.data) data = options.data;
+    else {
+      const dataOpts: DataOptions = { ...options.dataOptions, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) };
+      if (parallel) {
+        const where = [await resolveDataset('mnist', dataOpts), await resolveDataset('fashion-mnist', dataOpts)];
+        const load = (i: number): LoadJob => ({ where: where[i]!, verify: dataOpts.verify ?? true, catalog: dataOpts.catalog });
+        workers = NET_PHASES.map((p, i) => [p, startNetWorker(p, cfg, { load: load(i) }, progressEvery, onProgress)]);
+        const [mnist, fashion] = await Promise.all(workers.map(([, w]) => w.dataset!));
+        data = { mnist: mnist!, fashion: fashion! };
+      } else {
+        const [mnist, fashion] = (await loadDatasets(['mnist', 'fashion-mnist'], dataOpts)) as [Dataset, Dataset];
+        data = { mnist, fashion };
+      }
+    }
+    timings.data = now() - t0;
+    checkData(data, cfg);
+    await options.onData?.(data, timings.data);
+    checkAborted();
+  } catch (err) {
+    await stopWorkers();
+    throw err;
   }
-  timings.data = now() - t0;
-  checkData(data, cfg);
-  checkAborted();
 
   // Keys: one per random thing, all from the root seed.
   const keys = seedKeys(cfg.seed);
@@ -362,11 +385,12 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   });
 
   let predicted: Predictions | undefined; // the test sets' predictions, when a worker made them
-  if (trainNetsInParallel(cfg, options.parallel ?? 'auto', !done.mnist && !done.fashion)) {
+  if (parallel) {
     // Phases 1 and 2 side by side, one worker thread each; checkpoints in the order they finish.
     const tNets = now();
     const examples = (p: NetPhase): number => Math.max(cfg.trainExamples[p], cfg.validation[p][1]);
-    const workers: [NetPhase, NetWorker][] = (['mnist', 'fashion'] as const).map((p) => [p, startNetWorker(p, cfg, data[p].train, examples(p), progressEvery, onProgress)]);
+    const netWorkers = (workers ??= NET_PHASES.map((p) => [p, startNetWorker(p, cfg, { train: data[p].train, examples: examples(p) }, progressEvery, onProgress)]));
+    for (const [, w] of netWorkers) w.train();
     const outcomes: Partial<Record<NetPhase, PhaseOutcome<MlpParams>>> = {};
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
@@ -389,14 +413,14 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         }
         await onPhaseDone?.(phase, { ...done });
       };
-      await Promise.race([Promise.all(workers.map(finish)), aborted]);
+      await Promise.race([Promise.all(netWorkers.map(finish)), aborted]);
       for (const p of ['mnist', 'fashion'] as const) record(p, outcomes[p]!);
       timings.netsInParallel = now() - tNets;
       if (!done.alpha) {
         // Phase 3 and the evaluation in the two workers, whose code is warm (same numbers as in-process).
         checkAborted();
         const [first, last] = finished as [NetPhase, NetPhase];
-        const worker = (p: NetPhase): NetWorker => workers.find(([q]) => q === p)![1];
+        const worker = (p: NetPhase): NetWorker => netWorkers.find(([q]) => q === p)![1];
         const job = { train: stitchTrain ?? stitchSamples(), validation: stitchValidation(), tests: { mnist: data.mnist.test, fashion: data.fashion.test } };
         const { seconds, ...predictions } = await stitchInWorkers(
           { [first]: worker(first), [last]: worker(last) } as Record<NetPhase, NetWorker>,
@@ -414,7 +438,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
       }
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
-      await Promise.all(workers.map(([, w]) => w.stop()));
+      await stopWorkers();
     }
   } else {
     // Phase 1: MNIST net.

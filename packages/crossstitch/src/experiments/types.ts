@@ -4,6 +4,7 @@
  * JSON and plots.
  */
 import type { Tensor } from '@xs/tensor';
+import type { DataOptions } from '../datasets/resolve.js';
 
 /** The phases of the seed experiment, in order. */
 export type SeedPhase = 'mnist' | 'fashion' | 'stitch';
@@ -194,6 +195,17 @@ export interface RunOptions extends ExperimentRunOptions {
   onPhaseDone?: (phase: SeedPhase, params: Partial<SeedResult['params']>) => void | Promise<void>;
   /** Parameters of phases already done (from checkpoints): those phases are skipped. */
   resume?: Partial<SeedResult['params']>;
+  /**
+   * How the datasets are found and loaded when `data` is not given (environment, download progress, `verify`,
+   * ...: see DataOptions); `dataDir`, when given, overrides the one here.
+   */
+  dataOptions?: DataOptions;
+  /**
+   * Called (and awaited) with the data once it is loaded and checked against the config, before any training:
+   * the loaded datasets (with where they came from), or `data` as given, and the seconds loading took. A
+   * runner can make its run folder here; if it throws, the run stops there and rejects with that error.
+   */
+  onData?: (data: { mnist: SeedData; fashion: SeedData }, seconds: number) => void | Promise<void>;
   /**
    * Train the MNIST and Fashion-MNIST nets at the same time, each in a worker thread (the results are
    * bit-identical to training them one after the other). `'auto'` (the default): when both need training,
