@@ -4,7 +4,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Tensor } from '@xs/tensor';
 import { type Dataset, IdxFormatError, type ProgressEvent, type SeedData, type SeedPhase, type SeedResult, loadDatasets, resolveSeedConfig, runSeedExperiment } from '../src/index.js';
 import { startNetWorker, trainNetsInParallel } from '../src/experiments/parallel.js';
-import { classify } from '../src/experiments/phase.js';
+import { classify, seedKeys } from '../src/experiments/phase.js';
+import { initMlp } from '../src/models/mlp.js';
 import { TINY_CONFIG, tinySeedData, writeTinySeedFiles } from './seed-data.js';
 import { cleanupTempDirs, tempDir } from './helpers.js';
 
@@ -132,7 +133,7 @@ describe('training the two nets in worker threads', () => {
   it('a warm worker classifies test examples with its net, the other one and the stitched net, or says what it lacks', async () => {
     const cfg = resolveSeedConfig(TINY_CONFIG);
     const w = startNetWorker('mnist', cfg, { train: data.mnist.train, examples: 600 }, 5);
-    w.train();
+    w.train(initMlp(seedKeys(cfg.seed).mnist, [784, ...cfg.hidden, 10]));
     const { params } = await w.outcome;
     const test = data.mnist.test;
     const [mine] = await w.classify({ tasks: [{ net: 'mnist', test }] });
@@ -146,7 +147,7 @@ describe('training the two nets in worker threads', () => {
     const cfg = resolveSeedConfig(TINY_CONFIG);
     // The worker gets 100 examples but is configured to train on 500: its sliceSplit throws.
     const w = startNetWorker('mnist', cfg, { train: data.mnist.train, examples: 100 }, 5);
-    w.train();
+    w.train(initMlp(seedKeys(cfg.seed).mnist, [784, ...cfg.hidden, 10]));
     await expect(w.outcome).rejects.toThrow(/training the mnist net in a worker thread failed: .*sliceSplit/s);
     await w.stop();
   }, 120_000);

@@ -42,6 +42,7 @@ export type { MatmulThreadConfig, MatmulThreadStats } from './backends/cpu/wasm/
 export { enableRelaxedSimd, wasmMatmul, wasmMatmulInfo } from './backends/cpu/wasm/sgemm.js';
 export type { WasmMatmulConfig, WasmMatmulInfo } from './backends/cpu/wasm/sgemm.js';
 export { fusedKernelStats } from './backends/cpu/wasm/elementwise.js';
+export { bytesToFloat32 } from './backends/cpu/wasm/convert.js';
 export { jitProfiler, jitProfile, resetJitProfile, formatJitProfile } from './ir/profile.js';
 export type { JitProfileRow, JitProfilerConfig } from './ir/profile.js';
 export type { FusedKernelStats } from './backends/cpu/wasm/elementwise.js';

@@ -54,9 +54,13 @@ export type WorkerMessage =
   | { type: 'classified'; id: number; predictions: Int32Array[] }
   | { type: 'classified'; id: number; error: string };
 
-/** The go-ahead to train the net: a worker waits for it (after loading its dataset, where it loads one). */
+/**
+ * The go-ahead to train the net from `init`, its initial parameters: a worker waits for it (after loading its
+ * dataset, where it loads one). The parent draws `init` while the worker loads.
+ */
 export interface TrainJob {
   type: 'train';
+  init: PostedLayers;
 }
 
 /** Predicted classes on both test sets, of each net alone and of the stitched net. */
@@ -129,8 +133,8 @@ export type ValidationAnswer = { id: number; accuracy: number } | { id: number; 
 export interface NetWorker {
   /** The dataset the worker loaded, for a worker started with one to load (else undefined). */
   readonly dataset: Promise<Dataset> | undefined;
-  /** Start training the net (a worker loading its dataset waits for this; the parent checks the data first). */
-  train(): void;
+  /** Start training the net from `init` (a worker loading its dataset waits for this; the parent checks the data first). */
+  train(init: MlpParams): void;
   /** The trained net; rejects if the worker fails (or is stopped) before, loading included. */
   readonly outcome: Promise<PhaseOutcome<MlpParams>>;
   /**
@@ -151,11 +155,11 @@ export interface NetWorker {
 }
 
 /**
- * Train one net in a worker thread, once told to (`train()`), on `data`: the first `examples` of a training
+ * Train one net in a worker thread, once told to (`train(init)`), on `data`: the first `examples` of a training
  * split, or the dataset the worker loads itself (`{ load }`: its `dataset` then resolves to it, in shared
  * memory). `onProgress` gets its events (the stitch's too, when it trains there next). Loading in the worker
  * that trains saves starting a thread only to decode the files (see runSeedExperiment).
- * @example const w = startNetWorker('mnist', cfg, { train: data.mnist.train, examples: 50100 }, 25, console.log); w.train(); const { params } = await w.outcome;
+ * @example const w = startNetWorker('mnist', cfg, { train: data.mnist.train, examples: 50100 }, 25, console.log); w.train(initMlp(key)); const { params } = await w.outcome;
  */
 export function startNetWorker(
   phase: NetPhase,
@@ -222,8 +226,8 @@ export function startNetWorker(
   outcome.catch(() => {}); // (awaited by the caller once the data is checked; it may fail before)
   return {
     dataset,
-    train: () => {
-      if (failure === undefined) worker.postMessage({ type: 'train' } satisfies TrainJob);
+    train: (init) => {
+      if (failure === undefined) worker.postMessage({ type: 'train', init: postLayers(init) } satisfies TrainJob);
     },
     outcome,
     stitch: (j) => {

@@ -8,8 +8,8 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { type Tensor, matmulThreads, setDefaultBackend } from '@xs/tensor';
 import { type Split, loadInWorker, makeSplit } from '../datasets/load.js';
-import { type MlpParams, initMlp } from '../models/mlp.js';
-import { CLASSES, type PhaseOutcome, classify, seedKeys, trainPhase, validator } from './phase.js';
+import type { MlpParams } from '../models/mlp.js';
+import { type PhaseOutcome, classify, trainPhase, validator } from './phase.js';
 import { makeStitchStep, makeTrainStep, stitchPhaseSpec, warmUpStitchStep } from './seed.js';
 import {
   type ClassifyJob,
@@ -32,10 +32,10 @@ if (!parentPort) throw new Error('seed-worker.ts runs only as a worker thread');
 const port = parentPort;
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
-/** The next message from the parent, which must be the go-ahead to train. */
-const trainAsked = (): Promise<void> =>
+/** The next message from the parent, which must be the go-ahead to train (with the net's initial parameters). */
+const trainAsked = (): Promise<TrainJob> =>
   new Promise((resolve, reject) =>
-    port.once('message', (m: TrainJob) => (m.type === 'train' ? resolve() : reject(new Error(`expected the go-ahead to train, got a '${m.type}' message`)))),
+    port.once('message', (m: TrainJob) => (m.type === 'train' ? resolve(m) : reject(new Error(`expected the go-ahead to train, got a '${m.type}' message`)))),
   );
 
 async function main(job: NetJob): Promise<void> {
@@ -49,16 +49,14 @@ async function main(job: NetJob): Promise<void> {
     post({ type: 'loaded', dataset: loaded.dataset });
     train = loaded.dataset.train;
   } else train = makeSplit(job.data.images, job.data.labels, job.data.features);
-  await trainAsked();
+  const { init } = await trainAsked();
   const features = train.features;
-  const sizes = [features, cfg.hidden[0], cfg.hidden[1], CLASSES];
-  const keys = seedKeys(cfg.seed);
   const outcome = await trainPhase<MlpParams>({
     phase,
     cfg,
     train,
     limit: cfg.trainExamples[phase],
-    init: initMlp(phase === 'mnist' ? keys.mnist : keys.fashion, sizes),
+    init: unpostLayers(init) as MlpParams,
     step: makeTrainStep(cfg.lr, { donate: true }) as (p: MlpParams, x: Tensor, t: Tensor) => [MlpParams, Tensor],
     validate: validator(train, cfg.validation[phase]),
     onProgress: (event) => post({ type: 'progress', event }),

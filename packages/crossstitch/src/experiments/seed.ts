@@ -325,6 +325,11 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   // Data. When the nets train side by side, each worker loads its own dataset (one thread fewer to start on
   // the way to the first step) and waits for the go-ahead, given once the data is checked.
   const parallel = trainNetsInParallel(cfg, options.parallel ?? 'auto', !done.mnist && !done.fashion);
+  // Keys: one per random thing, all from the root seed.
+  const keys = seedKeys(cfg.seed);
+  // The nets' initial parameters, drawn here while workers load the data (they are then sent with the go-ahead).
+  const inits: Partial<Record<NetPhase, MlpParams>> = {};
+  const initOf = (p: NetPhase): MlpParams => (inits[p] ??= initMlp(keys[p], sizes));
   let workers: [NetPhase, NetWorker][] | undefined;
   const stopWorkers = async (): Promise<void> => {
     await Promise.all((workers ?? []).map(([, w]) => w.stop()));
@@ -338,6 +343,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         const where = [await resolveDataset('mnist', dataOpts), await resolveDataset('fashion-mnist', dataOpts)];
         const load = (i: number): LoadJob => ({ where: where[i]!, verify: dataOpts.verify ?? true, catalog: dataOpts.catalog });
         workers = NET_PHASES.map((p, i) => [p, startNetWorker(p, cfg, { load: load(i) }, progressEvery, onProgress)]);
+        for (const p of NET_PHASES) initOf(p);
         const [mnist, fashion] = await Promise.all(workers.map(([, w]) => w.dataset!));
         data = { mnist: mnist!, fashion: fashion! };
       } else {
@@ -354,8 +360,6 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     throw err;
   }
 
-  // Keys: one per random thing, all from the root seed.
-  const keys = seedKeys(cfg.seed);
   const curves: EpochRecord[] = [];
   const stepsPerSecond: Partial<Record<SeedPhase, number>> = {};
   const record = <P>(phase: SeedPhase, o: PhaseOutcome<P>): P => {
@@ -379,7 +383,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     phase,
     train: data[phase].train,
     limit: cfg.trainExamples[phase],
-    init: initMlp(keys[phase], sizes),
+    init: initOf(phase),
     step: makeTrainStep(cfg.lr, { donate: true }) as PhaseSpec<MlpParams>['step'],
     validate: validator(data[phase].train, cfg.validation[phase]),
   });
@@ -390,7 +394,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     const tNets = now();
     const examples = (p: NetPhase): number => Math.max(cfg.trainExamples[p], cfg.validation[p][1]);
     const netWorkers = (workers ??= NET_PHASES.map((p) => [p, startNetWorker(p, cfg, { train: data[p].train, examples: examples(p) }, progressEvery, onProgress)]));
-    for (const [, w] of netWorkers) w.train();
+    for (const [p, w] of netWorkers) w.train(initOf(p));
     const outcomes: Partial<Record<NetPhase, PhaseOutcome<MlpParams>>> = {};
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {

@@ -114,6 +114,12 @@ const SIMD = {
   'f64x2.div': 0xf3,
   'f64x2.pmin': 0xf6, // b < a ? b : a (no NaN or -0 fix-ups, so cheaper than min)
   'f64x2.pmax': 0xf7, // a < b ? b : a
+  // widening bytes to floats (bytesToFloat32, convert.ts)
+  'i16x8.extend_low_i8x16_u': 0x89,
+  'i16x8.extend_high_i8x16_u': 0x8a,
+  'i32x4.extend_low_i16x8_u': 0xa9,
+  'i32x4.extend_high_i16x8_u': 0xaa,
+  'f32x4.convert_i32x4_u': 0xfb,
 } as const;
 
 /** The SIMD instructions that take no immediate operand (`Body.simdOp`). */
