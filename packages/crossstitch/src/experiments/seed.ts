@@ -327,7 +327,8 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   const parallel = trainNetsInParallel(cfg, options.parallel ?? 'auto', !done.mnist && !done.fashion);
   // Keys: one per random thing, all from the root seed.
   const keys = seedKeys(cfg.seed);
-  // The nets' initial parameters, drawn here while workers load the data (they are then sent with the go-ahead).
+  // The nets' initial parameters, drawn here (while a worker still loads its data, where workers load it) and
+  // sent with the go-ahead.
   const inits: Partial<Record<NetPhase, MlpParams>> = {};
   const initOf = (p: NetPhase): MlpParams => (inits[p] ??= initMlp(keys[p], sizes));
   let workers: [NetPhase, NetWorker][] | undefined;
@@ -343,8 +344,10 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         const where = [await resolveDataset('mnist', dataOpts), await resolveDataset('fashion-mnist', dataOpts)];
         const load = (i: number): LoadJob => ({ where: where[i]!, verify: dataOpts.verify ?? true, catalog: dataOpts.catalog });
         workers = NET_PHASES.map((p, i) => [p, startNetWorker(p, cfg, { load: load(i) }, progressEvery, onProgress)]);
+        const loading = workers.map(([, w]) => w.dataset!);
+        await Promise.race(loading); // one core is free once one dataset is in: draw both nets' parameters there
         for (const p of NET_PHASES) initOf(p);
-        const [mnist, fashion] = await Promise.all(workers.map(([, w]) => w.dataset!));
+        const [mnist, fashion] = await Promise.all(loading);
         data = { mnist: mnist!, fashion: fashion! };
       } else {
         const [mnist, fashion] = (await loadDatasets(['mnist', 'fashion-mnist'], dataOpts)) as [Dataset, Dataset];
