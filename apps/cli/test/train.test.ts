@@ -242,6 +242,18 @@ describe('train (fake engine)', () => {
 });
 
 describe('train (the real runSeedExperiment of @xs/crossstitch)', () => {
+  it('data too small for the default configuration: the same usage error, before the engine trains or a folder is made', async () => {
+    // the default configuration trains the nets side by side, so here the workers load the data (onData checks it)
+    const { loadEngine } = await import('../src/engine.js');
+    const engine = await loadEngine({});
+    const t = tinySetup();
+    const args = t.args.filter((a, i) => a !== '--config' && t.args[i - 1] !== '--config');
+    const r = await cli(['train', ...args, '--quiet'], { engine });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: the configuration's trainExamples.mnist needs 50000 examples, but the data has 240 MNIST training examples (use --config to fit smaller data)");
+    expect(existsSync(t.out)).toBe(false);
+  });
+
   it('a short run on tiny data, then eval reads the checkpoints back to the same accuracies', async () => {
     const { loadEngine } = await import('../src/engine.js');
     const engine = await loadEngine({});

@@ -285,7 +285,7 @@ function checkAlpha(alpha: unknown, hidden: readonly [number, number]): AlphaPar
  * - `options.signal` stops at the next step: the promise rejects with an Error named `'AbortError'`;
  * - `options.data` supplies the datasets; else they are loaded (see `options.dataOptions`, `options.dataDir`),
  *   by the two net workers themselves when the nets train side by side;
- * - `options.onData` is awaited with the loaded, checked data before any training.
+ * - `options.onData` is awaited with the loaded data before it is checked and before any training.
  *
  * @example
  * const result = await runSeedExperiment({}, { onProgress: (e) => console.log(e.phase, e.step, e.loss) });
@@ -323,7 +323,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   if (done.alpha) resumed.push('stitch');
 
   // Data. When the nets train side by side, each worker loads its own dataset (one thread fewer to start on
-  // the way to the first step) and waits for the go-ahead, given once the data is checked.
+  // the way to the first step) and waits for the go-ahead, given once onData is done and the data checked.
   const parallel = trainNetsInParallel(cfg, options.parallel ?? 'auto', !done.mnist && !done.fashion);
   // Keys: one per random thing, all from the root seed.
   const keys = seedKeys(cfg.seed);
@@ -355,8 +355,8 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
       }
     }
     timings.data = now() - t0;
+    await options.onData?.(data, timings.data); // (first: a runner may check the data its own way)
     checkData(data, cfg);
-    await options.onData?.(data, timings.data);
     checkAborted();
   } catch (err) {
     await stopWorkers();

@@ -201,9 +201,10 @@ export interface RunOptions extends ExperimentRunOptions {
    */
   dataOptions?: DataOptions;
   /**
-   * Called (and awaited) with the data once it is loaded and checked against the config, before any training:
-   * the loaded datasets (with where they came from), or `data` as given, and the seconds loading took. A
-   * runner can make its run folder here; if it throws, the run stops there and rejects with that error.
+   * Called (and awaited) with the data once it is loaded, before it is checked against the config and before
+   * any training: the loaded datasets (with where they came from), or `data` as given, and the seconds loading
+   * took. A runner can check the data its own way and make its run folder here; if it throws, the run stops
+   * there and rejects with that error.
    */
   onData?: (data: { mnist: SeedData; fashion: SeedData }, seconds: number) => void | Promise<void>;
   /**
