@@ -14,8 +14,10 @@ import {
   shuffleSplit,
   sliceSplit,
   takeShuffled,
+  zeroAlpha,
 } from '../src/index.js';
 import { warmUpStitchStep } from '../src/experiments/seed.js';
+import { classify, predictJit } from '../src/experiments/phase.js';
 import { tinySeedData } from './seed-data.js';
 
 const leaves = (t: unknown): Tensor[] => tree.leaves(t as never) as Tensor[];
@@ -136,6 +138,17 @@ describe('warming the stitch step up (warmUpStitchStep)', () => {
     expect(step.cacheSize).toBe(1);
     // the nets it stood in with are untouched (only its own alpha was donated)
     expect(leaves(net).every((l) => l instanceof ConcreteTensor && !l.isDonated())).toBe(true);
+  });
+
+  it("then compiles the stitched net's forward pass for blocks of the samples' size: classifying later compiles nothing", async () => {
+    const step = makeStitchStep(cfg.lr, { donate: true });
+    const fewer = sliceSplit(samples, 0, 150); // (a block shape no other test compiles)
+    const before = predictJit.cacheSize;
+    await warmUpStitchStep(step, cfg, net, fewer, 2, () => false);
+    expect(predictJit.cacheSize).toBe(before + 1);
+    const other = initMlp(random.key(5));
+    classify(composeParameters(other, net, zeroAlpha(cfg.hidden)), fewer);
+    expect(predictJit.cacheSize).toBe(before + 1);
   });
 
   it('stops as soon as asked, and runs nothing without a whole batch of samples', async () => {

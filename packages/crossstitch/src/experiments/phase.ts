@@ -27,14 +27,18 @@ export function seedKeys(seed: number): { mnist: Tensor; fashion: Tensor; shuffl
   return { mnist: mnist!, fashion: fashion!, shuffle: shuffle! };
 }
 
-const predictJit = jit(predict);
+/**
+ * The compiled forward pass {@link classify} runs (its `cacheSize` says for how many shapes it is compiled).
+ * @internal
+ */
+export const predictJit = jit(predict);
 
 /**
  * Examples per forward pass of {@link classify}: a block's activations stay in cache (a 10,000-example pass
  * ran its products at about 70% of the speed of 1,000-example ones), and validation sets of this size reuse
  * the same compiled pass.
  */
-const CLASSIFY_BLOCK = 1000;
+export const CLASSIFY_BLOCK = 1000;
 
 /** Predicted classes of `params` on a split (compiled forward passes over blocks of it). */
 export function classify(params: MlpParams, split: Split): Int32Array {

@@ -12,7 +12,7 @@ import { permutationFromKey, sliceSplit, takeShuffled } from '../datasets/batchi
 import { confusionMatrix, perClassAccuracy } from '../metrics.js';
 import { type MlpParams, initMlp, nllOne } from '../models/mlp.js';
 import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
-import { CLASSES, type PhaseOutcome, type PhaseSpec, accuracyPercent, borrowedBatch, classify, now, oneHotRows, seedKeys, trainPhase, validator } from './phase.js';
+import { CLASSES, CLASSIFY_BLOCK, type PhaseOutcome, type PhaseSpec, accuracyPercent, borrowedBatch, classify, now, oneHotRows, seedKeys, trainPhase, validator } from './phase.js';
 import { NET_PHASES, type NetPhase, type NetWorker, type Predictions, postLayers, startNetWorker, trainNetsInParallel } from './parallel.js';
 import type { EpochRecord, RunOptions, SeedConfig, SeedData, SeedPhase, SeedResult, TestMetrics } from './types.js';
 
@@ -210,8 +210,9 @@ export function stitchPhaseSpec(
  * Run `stitchStep` (a {@link makeStitchStep}) up to `steps` times on the first batches of `train`, with `net`
  * standing in for both nets and a zero alpha, and throw the results away: its program gets compiled and the
  * engine's code paths for it optimised (the first few hundred steps of a new program run up to twice as slow),
- * so the real stitch phase, with the same jitted function, starts at full speed. Yields between steps and stops
- * as soon as `stop()` says so. Resolves to the steps run.
+ * so the real stitch phase, with the same jitted function, starts at full speed. Then it classifies a block of
+ * `train` with the stitched stand-in (compiling that forward pass for the test sets, classified after the
+ * stitch). Yields between steps and stops as soon as `stop()` says so. Resolves to the steps run.
  * @internal
  */
 export async function warmUpStitchStep(stitchStep: JittedFunction, cfg: SeedConfig, net: MlpParams, train: Split, steps: number, stop: () => boolean): Promise<number> {
@@ -228,6 +229,9 @@ export async function warmUpStitchStep(stitchStep: JittedFunction, cfg: SeedConf
     alpha = next;
     await new Promise((resolve) => setImmediate(resolve)); // (lets the stitch job through)
   }
+  // The stitched net's forward pass too, on a block of the size the test sets are classified in, so that this
+  // worker's classification of a test set after the stitch does not wait for its compilation.
+  if (!stop()) classify(composeParameters(net, net, alpha), sliceSplit(train, 0, Math.min(train.count, CLASSIFY_BLOCK)));
   return done;
 }
 
