@@ -96,13 +96,13 @@ describe('runSeedExperiment on small generated data', () => {
       [[10, 20], [10]],
     ]);
     expect(result.params.alpha.map((b) => b.map((a) => a.shape))).toEqual([[[20, 60], [20, 60]]]);
-    expect(result.samples.length).toBe(8);
+    expect(result.samples.length).toBe(16);
     for (const s of result.samples) {
       expect(s.pixels.length).toBe(784);
       expect([s.label, s.predictedAlone, s.predictedStitched].every((v) => Number.isInteger(v) && v >= 0 && v < 10)).toBe(true);
     }
     expect(result.samples[0]!.label).toBe(data.mnist.test.labels[0]);
-    expect(result.samples[4]!.dataset).toBe('fashion');
+    expect(result.samples[8]!.dataset).toBe('fashion');
     // JSON-serialisable apart from the tensors
     expect(() => JSON.stringify({ ...result, params: undefined })).not.toThrow();
   });

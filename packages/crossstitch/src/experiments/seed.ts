@@ -524,8 +524,8 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
  */
 const STITCH_WARM_UP_STEPS = 300;
 
-/** Test images per dataset kept in `SeedResult.samples` (the first ones of each test set). */
-const SAMPLES_PER_DATASET = 4;
+/** Test images per dataset kept in `SeedResult.samples` (the first ones of each test set): a row of a picture. */
+const SAMPLES_PER_DATASET = 8;
 
 
 /** Every slice the config asks for must exist in the data, checked before any training. */

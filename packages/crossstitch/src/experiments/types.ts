@@ -139,7 +139,7 @@ export interface SeedResult {
     /** The alpha blocks, one `[a1, a2]` pair per stitched layer. */
     alpha: [Tensor, Tensor][];
   };
-  /** A few test images with predictions, for pictures: 28x28 pixels in [0,1], the label and both nets' predictions. */
+  /** The first 8 test images of each dataset with predictions, for pictures: 28x28 pixels in [0,1], the label and both nets' predictions. */
   samples: {
     /** The test set the image is from. */
     dataset: 'mnist' | 'fashion';
