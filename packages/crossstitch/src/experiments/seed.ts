@@ -425,7 +425,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         await onPhaseDone?.(phase, { ...done });
       };
       await Promise.race([Promise.all(netWorkers.map(finish)), aborted]);
-      for (const p of ['mnist', 'fashion'] as const) record(p, outcomes[p]!);
+      for (const p of NET_PHASES) record(p, outcomes[p]!);
       timings.netsInParallel = now() - tNets;
       if (!done.alpha) {
         // Phase 3 and the evaluation in the two workers, whose code is warm (same numbers as in-process).
