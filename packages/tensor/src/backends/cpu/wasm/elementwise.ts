@@ -125,51 +125,50 @@ function emitPerHalf(b: Body, x: number, f: (b: Body, xd: number) => void): void
   b.simdOp('f32x4.demote_f64x2_zero').shuffle32([0, 1, 4, 5]);
 }
 
-// fdlibm's exp (FreeBSD msun e_exp.c), which V8's Math.exp is (src/base/ieee754.cc): its constants, and its
-// branch points on the high word of |x| as doubles (0x3fd62e43: 0.5·ln 2, 0x3ff0a2b2: 1.5·ln 2).
+// fdlibm's exp (FreeBSD msun e_exp.c), which V8's Math.exp is (src/base/ieee754.cc): its constants.
 const LN2HI = 6.93147180369123816490e-1;
 const LN2LO = 1.90821492927058770002e-10;
 const INVLN2 = 1.44269504088896338700;
 const P = [1.66666666666666019037e-1, -2.77777777770155933842e-3, 6.61375632143793436117e-5, -1.65339022054652515390e-6, 4.13813679705723846039e-8];
-const highWord = (hi: number): number => new Float64Array(new BigUint64Array([BigInt(hi) << 32n]).buffer)[0]!;
-const HALF_LN2 = highWord(0x3fd62e43);
-const ONEHALF_LN2 = highWord(0x3ff0a2b2);
 
 /**
- * Push Math.exp of the two f64 lanes of local `x0`, bit for bit: fdlibm's algorithm step for step, its three
- * argument ranges computed side by side and picked by lane masks. The inputs are float32 values, clamped to
- * [-104, 89], where exp is 0 or overflows once rounded to float32 (and 1 + exp(-104) = 1 in logistic), so
- * that 2^k stays a normal double and fdlibm's under/overflow branches are never needed.
+ * Push Math.exp of the two f64 lanes of local `x0`, bit for bit: fdlibm's algorithm step for step. Its three
+ * argument ranges (|x| <= 0.5 ln 2: k = 0 and no reduction; < 1.5 ln 2: k = ±1; else k = (int)(x/ln 2 ± 0.5))
+ * need no lane masks on float32 inputs: the general reduction gives each range's own k, hi and lo exactly
+ * (k·ln2hi and k·ln2lo are exact for k = ±1, and x - ±0 = x for k = 0; no float32 lies between 0.5 ln 2 and
+ * fdlibm's branch point, the double with high word 0x3fd62e43, which is itself a float32 in the k = ±1 range),
+ * and for k = 0 the general formula below is fdlibm's k = 0 one, 1 - ((x·c)/(c - 2) - x), exactly
+ * (c - 2 = -(2 - c), and ±0 - q = -q). The inputs are clamped to [-104, 89], where exp is 0 or overflows once
+ * rounded to float32 (and 1 + exp(-104) = 1 in logistic), so that 2^k stays a normal double and fdlibm's
+ * under/overflow branches are never needed. `nonPositive` (logistic's exp(-|x|)): every input is <= 0 or NaN,
+ * which drops the upper clamp, the choice of ±0.5 by the sign and the x = 1 case.
  */
-function emitExpF64(b: Body, x0: number): void {
-  const [x, ax, neg, kC, mA, mB, k, hi, lo, xr, t, c, r] = Array.from({ length: 13 }, () => b.local(v128)) as [number, number, number, number, number, number, number, number, number, number, number, number, number];
-  const bySign = (ifNeg: number, ifPos: number): void => void b.f64x2Const(ifNeg).f64x2Const(ifPos).get(neg).simdOp('v128.bitselect');
-  b.get(x0).f64x2Const(89).simdOp('f64x2.pmin').f64x2Const(-104).simdOp('f64x2.pmax').set(x); // (NaN stays NaN)
+function emitExpF64(b: Body, x0: number, nonPositive = false): void {
+  const [x, ax, k, hi, lo, xr, t, c, r] = Array.from({ length: 9 }, () => b.local(v128)) as [number, number, number, number, number, number, number, number, number];
+  b.get(x0);
+  if (!nonPositive) b.f64x2Const(89).simdOp('f64x2.pmin');
+  b.f64x2Const(-104).simdOp('f64x2.pmax').set(x); // (NaN stays NaN)
   b.get(x).simdOp('f64x2.abs').set(ax);
-  b.get(x).v128Zero().simdOp('f64x2.lt').set(neg);
-  b.get(ax).f64x2Const(HALF_LN2).simdOp('f64x2.lt').set(mA); // |x| <= 0.5 ln 2: k = 0, no reduction
-  b.get(ax).f64x2Const(ONEHALF_LN2).simdOp('f64x2.lt').set(mB); // else |x| < 1.5 ln 2: k = ±1
-  // else k = (int)(x / ln 2 ± 0.5)
-  b.f64x2Const(INVLN2).get(x).simdOp('f64x2.mul').emit(() => bySign(-0.5, 0.5)).simdOp('f64x2.add').simdOp('f64x2.trunc').set(kC);
-  b.v128Zero().emit(() => bySign(-1, 1)).get(kC).get(mB).simdOp('v128.bitselect').get(mA).simdOp('v128.bitselect').set(k);
-  // hi = x - k·ln2hi, lo = k·ln2lo (±ln2hi, ±ln2lo for k = ±1; x and 0 for k = 0, which makes the formula
-  // below fdlibm's k = 0 one, 1 - ((x·c)/(c - 2) - x), exactly: c - 2 = -(2 - c) and 0 - q = -q)
-  b.get(x).get(x).emit(() => bySign(-LN2HI, LN2HI)).simdOp('f64x2.sub').get(x).get(kC).f64x2Const(LN2HI).simdOp('f64x2.mul').simdOp('f64x2.sub');
-  b.get(mB).simdOp('v128.bitselect').get(mA).simdOp('v128.bitselect').set(hi);
-  b.v128Zero().emit(() => bySign(-LN2LO, LN2LO)).get(kC).f64x2Const(LN2LO).simdOp('f64x2.mul').get(mB).simdOp('v128.bitselect');
-  b.get(mA).simdOp('v128.bitselect').set(lo);
+  // k = (int)(x/ln 2 ± 0.5), the half taking x's sign bit
+  b.f64x2Const(INVLN2).get(x).simdOp('f64x2.mul');
+  if (nonPositive) b.f64x2Const(-0.5);
+  else b.get(x).f64x2Const(-0).simdOp('v128.and').f64x2Const(0.5).simdOp('v128.or');
+  b.simdOp('f64x2.add').simdOp('f64x2.trunc').set(k);
+  // hi = x - k·ln2hi, lo = k·ln2lo, x' = hi - lo, t = x'²
+  b.get(x).get(k).f64x2Const(LN2HI).simdOp('f64x2.mul').simdOp('f64x2.sub').set(hi);
+  b.get(k).f64x2Const(LN2LO).simdOp('f64x2.mul').set(lo);
   b.get(hi).get(lo).simdOp('f64x2.sub').set(xr);
   b.get(xr).get(xr).simdOp('f64x2.mul').set(t);
-  // c = x - t·(P1 + t·(P2 + t·(P3 + t·(P4 + t·P5))))
+  // c = x' - t·(P1 + t·(P2 + t·(P3 + t·(P4 + t·P5))))
   b.get(xr).get(t).f64x2Const(P[4]!).simdOp('f64x2.mul');
   for (let i = 3; i >= 0; i--) b.f64x2Const(P[i]!).simdOp('f64x2.add').get(t).simdOp('f64x2.mul');
   b.simdOp('f64x2.sub').set(c);
-  // (1 - ((lo - (x·c)/(2 - c)) - hi))·2^k, 2^k from the bits of k + 2^52 + 1023
+  // (1 - ((lo - (x'·c)/(2 - c)) - hi))·2^k, 2^k from the bits of k + 2^52 + 1023
   b.f64x2Const(1).get(lo).get(xr).get(c).simdOp('f64x2.mul').f64x2Const(2).get(c).simdOp('f64x2.sub').simdOp('f64x2.div').simdOp('f64x2.sub').get(hi).simdOp('f64x2.sub').simdOp('f64x2.sub');
   b.get(k).f64x2Const(2 ** 52 + 1023).simdOp('f64x2.add').i32(52).simdOp('i64x2.shl').simdOp('f64x2.mul').set(r);
-  // |x| < 2^-28: 1 + x; x = 1: e (fdlibm's own special cases)
-  b.f64x2Const(1).get(x).simdOp('f64x2.add').get(r).get(ax).f64x2Const(2 ** -28).simdOp('f64x2.lt').simdOp('v128.bitselect').set(r);
-  b.f64x2Const(Math.E).get(r).get(x).f64x2Const(1).simdOp('f64x2.eq').simdOp('v128.bitselect');
+  // fdlibm's own special cases: |x| < 2^-28: 1 + x; x = 1: e
+  b.f64x2Const(1).get(x).simdOp('f64x2.add').get(r).get(ax).f64x2Const(2 ** -28).simdOp('f64x2.lt').simdOp('v128.bitselect');
+  if (!nonPositive) b.set(r).f64x2Const(Math.E).get(r).get(x).f64x2Const(1).simdOp('f64x2.eq').simdOp('v128.bitselect');
 }
 
 /**
@@ -180,7 +179,7 @@ function emitExpF64(b: Body, x0: number): void {
 function emitLogisticF64(b: Body, x: number): void {
   const [t, e] = [b.local(v128), b.local(v128)];
   b.get(x).simdOp('f64x2.abs').simdOp('f64x2.neg').set(t);
-  emitExpF64(b, t);
+  emitExpF64(b, t, true);
   b.set(e);
   b.get(e).f64x2Const(1).get(x).v128Zero().simdOp('f64x2.lt').simdOp('v128.bitselect'); // x < 0 ? e : 1
   b.f64x2Const(1).get(e).simdOp('f64x2.add').simdOp('f64x2.div');
