@@ -6,6 +6,7 @@
  * output can be written into the buffer of a donated argument (`jit(f, { donateArgnums })`, see planDonation).
  */
 import { ConcreteTensor, isBufferShared, markBufferShared, markDonated } from '../core/tensor.js';
+import { mapPacked, packedCopy } from '../core/arrays.js';
 import { shapesEqual, sizeOf } from '../core/shape.js';
 import { type DType, allocate } from '../core/dtype.js';
 import { type Backend, type Kernel, type KernelInput, getBackend } from '../backends/backend.js';
@@ -192,7 +193,7 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
     } else {
       const kernel: Kernel | undefined = backend.kernels.get(e.prim.name);
       if (!kernel) throw new Error(`jit: no kernel for ${e.prim.name} on backend '${backend.name}'`);
-      const out: { shape: readonly number[]; dtype: DType; buffer: unknown } = { ...e.outs[0]!.aval, buffer: undefined };
+      const out: { shape: readonly number[]; dtype: DType; buffer: unknown } = { shape: packedCopy(e.outs[0]!.aval.shape), dtype: e.outs[0]!.aval.dtype, buffer: undefined };
       const params = e.params;
       run = (operands) => {
         out.buffer = into[0];
@@ -202,7 +203,8 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
     return {
       inputSlots: e.inputs.map(slotOf),
       outSlots: e.outs.map(slotOf),
-      operands: e.inputs.map((v) => ({ handle: null, shape: v.aval.shape, dtype: v.aval.dtype })),
+      // (shapes copied into arrays of one hidden class, which the kernels' optimised code then always sees)
+      operands: e.inputs.map((v) => ({ handle: null, shape: packedCopy(v.aval.shape), dtype: v.aval.dtype })),
       into,
       run,
     };
@@ -216,7 +218,7 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
   const constHandles = j.consts.map((c) => (c.backend === backend ? c.handle : backend.upload(c.backend.download(c.handle, c.dtype, c.size), c.dtype)));
   // A constant's buffer is read by every call: no donated argument that shares it may be overwritten.
   constHandles.forEach(markBufferShared);
-  const outAvals = j.outvars.map((v) => v.aval);
+  const outAvals = j.outvars.map((v) => ({ shape: packedCopy(v.aval.shape), dtype: v.aval.dtype }));
   const env = new Array<unknown>(slot.size);
 
   const donatedInputs = j.invars.map((_, i) => i).filter((i) => donated[i]);
@@ -269,12 +271,14 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
     } finally {
       for (const r of reuse) steps[r.step]!.into[r.out] = undefined;
     }
-    const result = outSlots.map((s, i) => new ConcreteTensor(outAvals[i]!.shape, outAvals[i]!.dtype, backend, env[s]));
+    const result = mapPacked(outSlots, (s, i) => new ConcreteTensor(outAvals[i]!.shape, outAvals[i]!.dtype, backend, env[s]));
     for (const i of sharedOuts) markBufferShared(result[i]!.handle);
     // A returned donated input keeps its buffer; shared still if that buffer was also passed elsewhere.
     for (const [i, d] of donatedOuts) if (!ownBuffer(args, d)) markBufferShared(result[i]!.handle);
     if (transientSlots.length > 0) {
-      const held = new Set<unknown>([...constHandles, ...args.map((a) => a.handle), ...result.map((r) => r.handle)]);
+      const held = new Set<unknown>(constHandles);
+      for (const a of args) held.add(a.handle);
+      for (const r of result) held.add(r.handle);
       for (const s of transientSlots) if (env[s] !== undefined && !held.has(env[s])) backend.dispose(env[s]);
     }
     // A donated buffer no output took is released now (on a device backend; the CPU's GC owns its buffers).

@@ -10,6 +10,7 @@
  * global that later changes) happen only while tracing, i.e. on the first call for each input signature.
  */
 import { formatShape } from '../core/shape.js';
+import { mapPacked } from '../core/arrays.js';
 import { ConcreteTensor, Tensor, markBufferShared } from '../core/tensor.js';
 import { type AbstractValue, type MainTrace, type Primitive, Trace, Tracer, bind, withDynamicMainTrace } from '../core/trace.js';
 import { type Eqn, type Jaxpr, Var, jaxprToString, newVar } from '../ir/jaxpr.js';
@@ -210,15 +211,16 @@ function argPositions(argnums: readonly number[], nArgs: number, what: string, w
 
 function splitArgs(args: readonly unknown[], staticArgnums: readonly number[], where: string) {
   const statics = argPositions(staticArgnums, args.length, 'staticArgnums', where);
-  const isStatic = args.map((_, i) => statics.has(i));
-  const dynamic = args.filter((_, i) => !isStatic[i]);
+  const isStatic = mapPacked(args, (_, i) => statics.has(i));
+  const dynamic: unknown[] = [];
+  for (let i = 0; i < args.length; i++) if (!isStatic[i]) dynamic.push(args[i]);
   const [rawLeaves, inDef] = flatten(dynamic as PyTree<unknown>[]);
-  const leaves = rawLeaves.map((x) => leafTensor(x, where));
+  const leaves = mapPacked(rawLeaves, (x) => leafTensor(x, where));
   const rebuild = (dyn: PyTree[]): unknown[] => {
     let k = 0;
-    return args.map((a, i) => (isStatic[i] ? a : dyn[k++]));
+    return mapPacked(args, (a, i) => (isStatic[i] ? a : dyn[k++]));
   };
-  const staticKey = args.map((a, i) => (isStatic[i] ? staticKeyOf(a) : '_')).join('|');
+  const staticKey = mapPacked(args, (a, i) => (isStatic[i] ? staticKeyOf(a) : '_')).join('|');
   return { leaves, inDef, rebuild, staticKey, isStatic };
 }
 
@@ -261,7 +263,14 @@ function staticKeyOf(v: unknown): string {
 }
 
 function signature(leaves: readonly Tensor[], inDef: TreeDef, staticKey: string): string {
-  return `${treeDefToString(inDef)}|${leaves.map((l) => `${l.dtype}[${l.shape.join(',')}]`).join(';')}|${staticKey}`;
+  let key = `${treeDefToString(inDef)}|`;
+  for (let i = 0; i < leaves.length; i++) {
+    const { dtype, shape } = leaves[i]!;
+    key += `${i > 0 ? ';' : ''}${dtype}[`;
+    for (let d = 0; d < shape.length; d++) key += d > 0 ? `,${shape[d]}` : `${shape[d]}`;
+    key += ']';
+  }
+  return `${key}|${staticKey}`;
 }
 
 /**
@@ -351,7 +360,7 @@ export function jit(f: (...args: any[]) => any, options: JitOptions = {}): Jitte
     }
     const optimized = optimizedOf(entry);
     entry.run ??= compileJaxpr(optimized.jaxpr, undefined, entry.donated, f.name || 'anonymous');
-    return unflatten(optimized.outDef, entry.run(leaves.map((l) => l.concrete('jit'))));
+    return unflatten(optimized.outDef, entry.run(mapPacked(leaves, (l) => l.concrete('jit'))));
   }) as JittedFunction;
   jitted.lower = (...args: any[]) => optimizedOf(entryFor(args).entry);
   Object.defineProperty(jitted, 'cacheSize', { get: () => cache.size });

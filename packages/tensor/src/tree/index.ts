@@ -8,6 +8,7 @@
  * tree.map((x) => x.mul(2), { w: array([1, 2]), b: [array([3])] });   // { b: [[6]], w: [2, 4] }
  */
 import { Tensor } from '../core/tensor.js';
+import { mapPacked } from '../core/arrays.js';
 
 /** A nested structure of arrays, plain objects and leaves (JAX's pytree; `null`/`undefined` are JAX's `None`). */
 export type PyTree<L = Tensor> = L | null | undefined | readonly PyTree<L>[] | { readonly [key: string]: PyTree<L> };
@@ -52,10 +53,10 @@ export function flatten<L = Tensor>(t: PyTree<L>): [L[], TreeDef] {
   const leaves: L[] = [];
   const walk = (x: unknown): TreeDef => {
     if (x === null || x === undefined) return { kind: 'none' };
-    if (Array.isArray(x)) return { kind: 'array', children: x.map(walk) };
+    if (Array.isArray(x)) return { kind: 'array', children: mapPacked(x, walk) };
     if (isPlainObject(x)) {
       const keys = Object.keys(x).sort();
-      return { kind: 'object', keys, children: keys.map((k) => walk(x[k])) };
+      return { kind: 'object', keys, children: mapPacked(keys, (k) => walk(x[k])) };
     }
     leaves.push(x as L);
     return { kind: 'leaf' };
@@ -79,7 +80,7 @@ export function unflatten<L = Tensor>(def: TreeDef, leaves: readonly L[]): PyTre
       case 'none':
         return null;
       case 'array':
-        return d.children.map(build);
+        return mapPacked(d.children, build);
       case 'object':
         return Object.fromEntries(d.keys.map((k, j) => [k, build(d.children[j]!)]));
     }
@@ -124,9 +125,9 @@ export function treeDefToString(def: TreeDef): string {
     case 'none':
       return 'null';
     case 'array':
-      return `[${def.children.map(treeDefToString).join(', ')}]`;
+      return `[${mapPacked(def.children, treeDefToString).join(', ')}]`;
     case 'object':
-      return `{${def.keys.map((k, i) => `${k}: ${treeDefToString(def.children[i]!)}`).join(', ')}}`;
+      return `{${mapPacked(def.keys, (k, i) => `${k}: ${treeDefToString(def.children[i]!)}`).join(', ')}}`;
   }
 }
 
@@ -136,12 +137,12 @@ export function treeDefToString(def: TreeDef): string {
  */
 export function map<R, L = Tensor>(f: (...xs: L[]) => R, t: PyTree<L>, ...rest: PyTree<L>[]): PyTree<R> {
   const [ls, def] = flatten(t);
-  const others = rest.map((r, k) => {
+  const others = mapPacked(rest, (r, k) => {
     const [rl, rdef] = flatten(r);
     if (!treeDefEqual(def, rdef)) {
       throw new TypeError(`tree.map: tree ${k + 1} has structure ${treeDefToString(rdef)}, expected ${treeDefToString(def)}`);
     }
     return rl;
   });
-  return unflatten<R>(def, ls.map((x, i) => f(x, ...others.map((o) => o[i]!))));
+  return unflatten<R>(def, mapPacked(ls, (x, i) => f(x, ...mapPacked(others, (o) => o[i]!))));
 }

@@ -8,6 +8,7 @@
  */
 import { type DType, type TypedArray, allocate } from '../../core/dtype.js';
 import { sizeOf, stridesOf } from '../../core/shape.js';
+import { mapPacked } from '../../core/arrays.js';
 import { mergeDims } from './util.js';
 import { compileWasmFused, countJsFused, wasmFused } from './wasm/elementwise.js';
 import type { FusedKernel, KernelInput } from '../backend.js';
@@ -138,8 +139,8 @@ export function compileFused(group: Jaxpr): FusedKernel<TypedArray> {
   ) => void;
   const outDTypes = group.outvars.map((v) => v.aval.dtype);
   return (inputs: readonly KernelInput<TypedArray>[], buffers?: readonly (TypedArray | undefined)[]) => {
-    const outs = outDTypes.map((d, i) => buffers?.[i] ?? allocate(d, size));
-    loop(inputs.map((x) => x.handle), outs, sigmoid, roundHalfEven);
+    const outs = mapPacked(outDTypes, (d, i) => buffers?.[i] ?? allocate(d, size));
+    loop(mapPacked(inputs, (x) => x.handle), outs, sigmoid, roundHalfEven);
     return outs;
   };
 }
