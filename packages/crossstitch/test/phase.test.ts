@@ -42,6 +42,30 @@ describe('trainPhase with a validation that answers later (another thread)', () 
     expect(events.filter((e) => e.valAccuracy !== undefined).map((e) => [e.epoch, e.valAccuracy])).toEqual([[1, 3], [2, 6], [3, 9], [4, 12]]);
   });
 
+  it('does not hold up the steps while a validation is pending; the events wait for it, in order', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let steps = 0;
+    const events: ProgressEvent[] = [];
+    const run = trainPhase({
+      ...base,
+      progressEvery: 2,
+      onProgress: (e) => events.push(e),
+      step: (p: number, x: Tensor): [number, Tensor] => {
+        steps++;
+        return [p + 1, x.mean()];
+      },
+      validate: (p) => (p === 3 ? gate.then(() => p) : p),
+    });
+    for (let i = 0; i < 200 && steps < 12; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(steps).toBe(12); // all four epochs ran while epoch 1's answer was pending
+    expect(events.map((e) => e.step)).toEqual([2]);
+    release();
+    const out = await run;
+    expect(events.map((e) => e.step)).toEqual([2, 3, 4, 6, 8, 9, 10, 12]);
+    expect(out.curves.map((c) => [c.epoch, c.valAccuracy])).toEqual([[1, 3], [2, 6], [3, 9], [4, 12]]);
+  });
+
   it('fails the phase when a validation fails', async () => {
     const run = trainPhase({ ...base, progressEvery: 100, validate: (p) => (p === 6 ? Promise.reject(new Error('validator broke')) : Promise.resolve(1)) });
     await expect(run).rejects.toThrow('validator broke');

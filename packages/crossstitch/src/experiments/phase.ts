@@ -135,9 +135,20 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
   let step = 0;
   let sinceLoss = 0;
   let sinceCount = 0;
-  // An epoch's record and end-of-epoch event wait for its validation; events keep their order, so the next
-  // event (or the phase's end) waits for an answer still pending.
+  // An epoch's record and end-of-epoch event wait for its validation. Events keep their order: while an answer
+  // is pending, later events queue behind it (`queued` of them) instead of holding up the steps; the phase's end
+  // waits for them all. (A stitch step that waited here stalled for as long as the validating worker was busy.)
   let pending: Promise<void> = Promise.resolve();
+  let queued = 0;
+  let failed: { error: unknown } | undefined; // a validation (or an event's handler) failed: stop at the next step
+  const inOrder = (emit: () => void): void => {
+    if (queued === 0) return emit();
+    queued++;
+    pending = pending.then(() => {
+      queued--;
+      emit();
+    });
+  };
   const endEpoch = (record: Omit<EpochRecord, 'valAccuracy'>, event: ProgressEvent, valAccuracy: number): void => {
     curves.push({ ...record, valAccuracy });
     if (onProgress) onProgress({ ...event, valAccuracy });
@@ -152,6 +163,7 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
         lastYield = now();
       }
       spec.checkAborted();
+      if (failed) throw failed.error;
       const [x, y] = borrowedBatch(train, targets, start, b);
       const [next, loss] = spec.step(params, x, y);
       params = next;
@@ -162,25 +174,25 @@ export async function trainPhase<P>(spec: PhaseSpec<P>): Promise<PhaseOutcome<P>
       step++;
       const epochEnd = step % perEpoch === 0;
       if (!epochEnd && step % progressEvery === 0 && onProgress) {
-        await pending;
-        onProgress(progressEvent(phase, e, epochs, step, steps, sinceLoss / sinceCount, now() - tPhase));
+        const event = progressEvent(phase, e, epochs, step, steps, sinceLoss / sinceCount, now() - tPhase);
+        inOrder(() => onProgress(event));
         sinceLoss = sinceCount = 0;
       }
     }
     const valAccuracy = spec.validate(params);
     const record = { phase, epoch: e + 1, trainLoss: perEpoch ? epochLoss / perEpoch : NaN, seconds: now() - tEpoch };
     const event = progressEvent(phase, e, epochs, step, steps, sinceCount ? sinceLoss / sinceCount : NaN, now() - tPhase);
-    if (typeof valAccuracy === 'number') {
-      await pending;
-      endEpoch(record, event, valAccuracy);
-    } else {
+    if (typeof valAccuracy === 'number') inOrder(() => endEpoch(record, event, valAccuracy));
+    else {
       const before = pending;
+      queued++;
       pending = valAccuracy.then(async (v) => {
         await before;
+        queued--;
         endEpoch(record, event, v);
       });
-      pending.catch(() => {}); // (awaited later; a rejection must not count as unhandled meanwhile)
     }
+    pending.catch((error: unknown) => (failed ??= { error })); // (also awaited at the end)
     sinceLoss = sinceCount = 0;
   }
   await pending;
