@@ -130,6 +130,29 @@ describe('training the two nets in worker threads', () => {
     expect(phases).toContain('stitch');
   }, 120_000);
 
+  it("the last net's onPhaseDone (run while the stitch starts) comes before the stitch's; its failure rejects the run", async () => {
+    const calls: SeedPhase[] = [];
+    const saved = await runSeedExperiment(TINY_CONFIG, { data, parallel: true, onPhaseDone: (phase) => void calls.push(phase) });
+    expect(saved.params.alpha).toBeDefined();
+    expect(calls.slice(2)).toEqual(['stitch']);
+    let failedAt: SeedPhase | undefined;
+    const done: SeedPhase[] = [];
+    const run = runSeedExperiment(TINY_CONFIG, {
+      data,
+      parallel: true,
+      onPhaseDone: (phase) => {
+        done.push(phase);
+        if (done.length === 2) {
+          failedAt = phase;
+          throw new Error('disk full');
+        }
+      },
+    });
+    await expect(run).rejects.toThrow('disk full');
+    expect(failedAt).toBeDefined();
+    expect(done).not.toContain('stitch');
+  }, 120_000);
+
   it('a warm worker classifies test examples with its net, the other one and the stitched net, or says what it lacks', async () => {
     const cfg = resolveSeedConfig(TINY_CONFIG);
     const w = startNetWorker('mnist', cfg, { train: data.mnist.train, examples: 600 }, 5);

@@ -411,6 +411,9 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     aborted.catch(() => {}); // only the race below reads it
     const finished: NetPhase[] = [];
     let stitchTrain: Split | undefined;
+    // The last net's onPhaseDone (a runner's checkpoint) runs once the stitch has been handed to the workers,
+    // off the way to its first step; it is awaited before the stitch's own.
+    let lastNetDone: Promise<void> = Promise.resolve();
     try {
       const finish = async ([phase, w]: [NetPhase, NetWorker]): Promise<void> => {
         outcomes[phase] = await w.outcome;
@@ -422,7 +425,11 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
           stitchTrain = stitchSamples();
           w.warmStitch({ train: stitchTrain, steps: STITCH_WARM_UP_STEPS });
         }
-        await onPhaseDone?.(phase, { ...done });
+        const params = { ...done };
+        if (finished.length === 2 && !done.alpha) {
+          lastNetDone = new Promise<void>((resolve) => setImmediate(resolve)).then(() => onPhaseDone?.(phase, params));
+          lastNetDone.catch(() => {}); // (awaited below)
+        } else await onPhaseDone?.(phase, params);
       };
       await Promise.race([Promise.all(netWorkers.map(finish)), aborted]);
       for (const p of NET_PHASES) record(p, outcomes[p]!);
@@ -433,20 +440,25 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         const [first, last] = finished as [NetPhase, NetPhase];
         const worker = (p: NetPhase): NetWorker => netWorkers.find(([q]) => q === p)![1];
         const job = { train: stitchTrain ?? stitchSamples(), validation: stitchValidation(), tests: { mnist: data.mnist.test, fashion: data.fashion.test } };
+        // (a failed checkpoint of the last net stops the stitch as an abort does)
+        const stopped = Promise.race([aborted, lastNetDone.then(() => new Promise<never>(() => {}))]);
+        stopped.catch(() => {});
         const { seconds, ...predictions } = await stitchInWorkers(
           { [first]: worker(first), [last]: worker(last) } as Record<NetPhase, NetWorker>,
           [first, last],
           done as Record<NetPhase, MlpParams>,
           job,
-          aborted,
+          stopped,
           async (o) => {
             done.alpha = record('stitch', o);
+            await lastNetDone;
             await onPhaseDone?.('stitch', { ...done });
           },
         );
         predicted = predictions;
         timings.evaluation = seconds;
       }
+      await lastNetDone;
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
       await stopWorkers();
