@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Tensor } from '@xs/tensor';
 import { type Dataset, IdxFormatError, type ProgressEvent, type SeedData, type SeedPhase, type SeedResult, loadDatasets, resolveSeedConfig, runSeedExperiment } from '../src/index.js';
 import { startNetWorker, trainNetsInParallel } from '../src/experiments/parallel.js';
+import { prestartNetWorkers, takePrestartedWorker } from '../src/experiments/prestart.js';
 import { classify, seedKeys } from '../src/experiments/phase.js';
 import { initMlp } from '../src/models/mlp.js';
 import { TINY_CONFIG, tinySeedData, writeTinySeedFiles } from './seed-data.js';
@@ -151,6 +152,17 @@ describe('training the two nets in worker threads', () => {
     await expect(run).rejects.toThrow('disk full');
     expect(failedAt).toBeDefined();
     expect(done).not.toContain('stitch');
+  }, 120_000);
+
+  it('takes net workers started ahead (prestartNetWorkers) for the same results, and stops them when the nets train in-process', async () => {
+    prestartNetWorkers();
+    const ahead = await runSeedExperiment(TINY_CONFIG, { data, parallel: true });
+    expect(takePrestartedWorker()).toBeUndefined(); // both were taken
+    const inProcess = await runSeedExperiment(TINY_CONFIG, { data, parallel: false });
+    expect(comparable(ahead)).toEqual(comparable(inProcess));
+    prestartNetWorkers();
+    await runSeedExperiment(TINY_CONFIG, { data, parallel: false });
+    expect(takePrestartedWorker()).toBeUndefined(); // stopped, not left waiting
   }, 120_000);
 
   it('a warm worker classifies test examples with its net, the other one and the stitched net, or says what it lacks', async () => {

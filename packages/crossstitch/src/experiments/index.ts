@@ -2,3 +2,4 @@
 export * from './types.js';
 export * from './seed.js';
 export * from './paper.js';
+export { prestartNetWorkers } from './prestart.js';

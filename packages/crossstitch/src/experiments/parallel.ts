@@ -14,6 +14,7 @@ import { type Tensor, defaultBackend, fromTypedArray } from '@xs/tensor';
 import { type Dataset, type LoadFailure, type LoadJob, type Split, loadFailureError } from '../datasets/load.js';
 import { Requests } from '../util/requests.js';
 import { spawnWorker } from '../util/worker.js';
+import { takePrestartedWorker } from './prestart.js';
 import type { MlpParams } from '../models/mlp.js';
 import type { AlphaParams } from '../models/stitch.js';
 import type { PhaseOutcome } from './phase.js';
@@ -175,7 +176,10 @@ export function startNetWorker(
     jobData = { images: data.train.images.subarray(0, data.examples * f), labels: data.train.labels.subarray(0, data.examples), features: f };
   }
   const job: NetJob = { phase, cfg, data: jobData, progressEvery };
-  const worker = spawnWorker(import.meta.url, 'seed-worker', job);
+  // (a worker started ahead, see prestart.ts, gets its job as its first message)
+  const prestarted = takePrestartedWorker();
+  if (prestarted) prestarted.postMessage(job);
+  const worker = prestarted ?? spawnWorker(import.meta.url, 'seed-worker', job);
   // the phase being trained: what its 'done' message settles
   let current: { what: string; resolve: (o: PhaseOutcome<Tensor[][]>) => void; reject: (e: Error) => void } | undefined;
   let stopped = false;

@@ -27,6 +27,7 @@ import {
 } from './parallel.js';
 import { type AlphaParams, composeParameters } from '../models/stitch.js';
 import { Requests } from '../util/requests.js';
+import { PRESTARTED } from './prestart.js';
 
 if (!parentPort) throw new Error('seed-worker.ts runs only as a worker thread');
 const port = parentPort;
@@ -149,4 +150,6 @@ function postError(err: unknown): void {
   post({ type: 'error', message: e.message, stack: e.stack ?? '' });
 }
 
-main(workerData as NetJob).catch(postError);
+// A worker started ahead of its job (prestart.ts) gets the job as its first message.
+const job: Promise<NetJob> = workerData === PRESTARTED ? new Promise((resolve) => port.once('message', resolve)) : Promise.resolve(workerData as NetJob);
+job.then(main).catch(postError);

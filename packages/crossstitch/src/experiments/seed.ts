@@ -14,6 +14,7 @@ import { type MlpParams, initMlp, nllOne } from '../models/mlp.js';
 import { type AlphaParams, composeParameters, zeroAlpha } from '../models/stitch.js';
 import { CLASSES, CLASSIFY_BLOCK, type PhaseOutcome, type PhaseSpec, accuracyPercent, borrowedBatch, classify, now, oneHotRows, seedKeys, trainPhase, validator } from './phase.js';
 import { NET_PHASES, type NetPhase, type NetWorker, type Predictions, postLayers, startNetWorker, trainNetsInParallel } from './parallel.js';
+import { releasePrestartedWorkers } from './prestart.js';
 import type { EpochRecord, RunOptions, SeedConfig, SeedData, SeedPhase, SeedResult, TestMetrics } from './types.js';
 
 /** The test accuracies (percent) the seed notebook reports. */
@@ -329,6 +330,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   // Data. When the nets train side by side, each worker loads its own dataset (one thread fewer to start on
   // the way to the first step) and waits for the go-ahead, given once onData is done and the data checked.
   const parallel = trainNetsInParallel(cfg, options.parallel ?? 'auto', !done.mnist && !done.fashion);
+  if (!parallel) releasePrestartedWorkers(); // (net workers a caller started ahead, now not needed)
   // Keys: one per random thing, all from the root seed.
   const keys = seedKeys(cfg.seed);
   // The nets' initial parameters, drawn here (while a worker still loads its data, where workers load it) and
@@ -337,6 +339,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   const initOf = (p: NetPhase): MlpParams => (inits[p] ??= initMlp(keys[p], sizes));
   let workers: [NetPhase, NetWorker][] | undefined;
   const stopWorkers = async (): Promise<void> => {
+    releasePrestartedWorkers();
     await Promise.all((workers ?? []).map(([, w]) => w.stop()));
   };
   let data: { mnist: SeedData; fashion: SeedData };
