@@ -15,23 +15,22 @@ function layer(w: Tensor, x: Tensor): Tensor {
   return np.tanh(np.matmul(x, w)).sum();
 }
 
+/** The profiler switched as asked, its counts cleared, and a fresh jitted `layer` with its arguments. */
+function profiled(enabled: boolean): { f: ReturnType<typeof jit>; w: Tensor; x: Tensor } {
+  jitProfiler.enabled = enabled;
+  resetJitProfile();
+  return { f: jit(layer), w: random.normal(random.key(0), [64, 32]), x: random.normal(random.key(1), [16, 64]) };
+}
+
 describe('jit profiler', () => {
   it('is off unless asked for: calls leave no rows', () => {
-    jitProfiler.enabled = false;
-    resetJitProfile();
-    const f = jit(layer);
-    const w = random.normal(random.key(0), [64, 32]);
-    const x = random.normal(random.key(1), [16, 64]);
+    const { f, w, x } = profiled(false);
     for (let i = 0; i < 3; i++) f(w, x);
     expect(jitProfile()).toEqual([]);
   });
 
   it('on: one row per equation of the optimised program, each called as often as the program, named after the function', () => {
-    jitProfiler.enabled = true;
-    resetJitProfile();
-    const f = jit(layer);
-    const w = random.normal(random.key(0), [64, 32]);
-    const x = random.normal(random.key(1), [16, 64]);
+    const { f, w, x } = profiled(true);
     const eqns = f.lower(w, x).jaxpr.eqns;
     const t0 = performance.now();
     for (let i = 0; i < 5; i++) f(w, x).item();

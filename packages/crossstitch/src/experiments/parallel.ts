@@ -3,10 +3,10 @@
  * two or more cores they train at the same time, each in its own worker thread: the same code, keys and batch
  * order as in-process (bit-identical parameters), about half the wall time. Each worker loads its own dataset
  * and posts it back in shared memory (see `decodeImages`), or reads a given training split there; progress
- * events come back as messages. The workers
- * then stay for the rest: the one that finished first warms the stitch step up while the other finishes, then
- * trains the stitch (its code is already compiled and optimised by the engine, where the main thread's would
- * start cold), and both classify the test sets.
+ * events come back as messages. The workers then stay for the rest: the one that finished first warms the
+ * stitch step up while the other finishes, then trains the stitch (its code is already compiled and optimised
+ * by the engine, where the main thread's would start cold), and both classify the test sets. A caller may
+ * start the workers ahead of their job (prestart.ts), so that they import the library meanwhile.
  */
 import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';

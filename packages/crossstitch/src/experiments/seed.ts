@@ -461,7 +461,6 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         predicted = predictions;
         timings.evaluation = seconds;
       }
-      await lastNetDone;
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
       await stopWorkers();

@@ -34,7 +34,7 @@ export interface JitProfileRow {
   meanUs: number;
 }
 
-/** A compiled program's per-equation counters (see `ProgramProfile.time` in execute.ts). */
+/** A compiled program's per-equation counters, which its plan (execute.ts) adds to at each profiled call. */
 export interface ProgramProfile {
   readonly name: string;
   readonly equations: readonly string[];

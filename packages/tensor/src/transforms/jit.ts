@@ -263,14 +263,7 @@ function staticKeyOf(v: unknown): string {
 }
 
 function signature(leaves: readonly Tensor[], inDef: TreeDef, staticKey: string): string {
-  let key = `${treeDefToString(inDef)}|`;
-  for (let i = 0; i < leaves.length; i++) {
-    const { dtype, shape } = leaves[i]!;
-    key += `${i > 0 ? ';' : ''}${dtype}[`;
-    for (let d = 0; d < shape.length; d++) key += d > 0 ? `,${shape[d]}` : `${shape[d]}`;
-    key += ']';
-  }
-  return `${key}|${staticKey}`;
+  return `${treeDefToString(inDef)}|${mapPacked(leaves, (l) => `${l.dtype}[${l.shape.join(',')}]`).join(';')}|${staticKey}`;
 }
 
 /**

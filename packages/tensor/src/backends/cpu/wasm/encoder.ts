@@ -90,7 +90,6 @@ const SIMD = {
   'v128.or': 0x50,
   'v128.bitselect': 0x52,
   'v128.any_true': 0x53, // pops a v128, pushes i32: 1 if any bit is set
-  'i32x4.all_true': 0xa3, // pops a v128, pushes i32: 1 if every lane is nonzero
   'f32x4.ceil': 0x67,
   'f32x4.floor': 0x68,
   'f32x4.abs': 0xe0,
@@ -188,7 +187,6 @@ export class Body {
   f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
   f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
   f32Add(): this { return this.op(0x92); }
-  f32Sub(): this { return this.op(0x93); }
   /** f32.const 0 (the constant is 4 little-endian IEEE 754 bytes). */
   f32Zero(): this { return this.op(0x43, 0, 0, 0, 0); }
   i32Load(offset = 0): this { return this.op(0x28, 2, ...uleb(offset)); }

@@ -124,7 +124,6 @@ const MIN_ZERO_FRACTION = 0.15;
 /** Calls after which a side dropped for too few zeros is listed again. */
 const RETRY_AFTER = 64;
 
-
 export const PAGE = 65536;
 /** Memory kept between calls at most; a product needing more gets a temporary memory. */
 export const RETAIN_BYTES = 64 << 20;
@@ -251,8 +250,8 @@ export interface SgemmLayout {
 
 /**
  * The memory layout: `threads` areas of scratch | packed B (kcMax × ncMax) | packed A (mcMax × kcMax) (| the
- * panels' lists, with `lists`, for a kernel that skips zeros), then C (M × N), A, B. Packed sizes are for the whole product, an upper bound
- * for any part of it.
+ * panels' lists, with `lists`, for a kernel that skips zeros), then C (M × N), A, B. Packed sizes are for the
+ * whole product, an upper bound for any part of it.
  */
 export function sgemmLayout(cfg: SgemmConfig, M: number, N: number, K: number, sAm: number, sAk: number, sBk: number, sBn: number, threads: number, lists = false): SgemmLayout {
   const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
@@ -264,16 +263,15 @@ export function sgemmLayout(cfg: SgemmConfig, M: number, N: number, K: number, s
   const bLen = (K - 1) * sBk + (N - 1) * sBn + 1;
   const pb = SCRATCH_BYTES;
   const pa = pb + kcMax * ncMax * 4;
-  const skip = lists;
-  const lb = skip ? pa + mcMax * kcMax * 4 : 0;
-  const la = skip ? lb + (ncMax / NR) * listBytes(kcMax) : 0;
-  const end = skip ? la + (mcMax / cfg.MR) * listBytes(kcMax) : pa + mcMax * kcMax * 4;
+  const lb = lists ? pa + mcMax * kcMax * 4 : 0;
+  const la = lists ? lb + (ncMax / NR) * listBytes(kcMax) : 0;
+  const end = lists ? la + (mcMax / cfg.MR) * listBytes(kcMax) : pa + mcMax * kcMax * 4;
   const area = roundUp(end, 64); // (a cache line apart)
   const pc = threads * area;
   const ra = pc + M * N * 4;
   const rb = ra + aLen * 4;
   // (+ 12 bytes: allFinite reads B's floats four at a time)
-  return { kcMax, aLen, bLen, area, pb, pa, lb, la, pc, ra, rb, bytes: rb + bLen * 4 + (skip ? 12 : 0) };
+  return { kcMax, aLen, bLen, area, pb, pa, lb, la, pc, ra, rb, bytes: rb + bLen * 4 + (lists ? 12 : 0) };
 }
 
 /** A kernel for `cfg`, or undefined where WebAssembly (or its SIMD, or relaxed SIMD for `fma`) is unavailable. */
