@@ -4,10 +4,10 @@
  * Reference numbers (first labels, class counts, pixel sums) were computed independently with numpy.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DATASETS, DEBIAN_FASHION_MNIST_DIR, FILE_ROLES, type Split, dataStatus, formatDataStatus, loadDataset, mnistDataPackageDir } from '../src/index.js';
+import { DATASETS, DEBIAN_FASHION_MNIST_DIR, FILE_ROLES, type Split, cacheDirFor, dataStatus, formatDataStatus, loadDataset, loadDatasets, mnistDataPackageDir, unpackedCopiesWritten } from '../src/index.js';
 import { cleanupTempDirs, sha256, tempDir } from './helpers.js';
 
 afterAll(cleanupTempDirs);
@@ -95,6 +95,63 @@ describe.skipIf(!fashionPresent)(`real Fashion-MNIST from Debian's dataset-fashi
     expect(byteSum(ds.train, 1)).toBe(76247);
     expect(byteSum(ds.test)).toBe(573469082);
     expect(ds.classes[9]).toBe('Ankle boot');
+  });
+});
+
+describe.skipIf(!fashionPresent)(`Fashion-MNIST's gzip files kept unpacked in the user cache${fashionSkip}`, () => {
+  const spec = DATASETS['fashion-mnist'];
+  const cached = (home: string): string[] => {
+    const dir = cacheDirFor('fashion-mnist', { env: { HOME: home } });
+    return existsSync(dir) ? readdirSync(dir).sort() : [];
+  };
+
+  it('the first load writes verified raw copies; the next load reads them, verified as raw, with the same contents', async () => {
+    const home = tempDir();
+    const first = await loadDataset('fashion-mnist', { env: { HOME: home }, download: false });
+    expect(first.source.kind).toBe('system');
+    await unpackedCopiesWritten();
+    expect(cached(home)).toEqual(FILE_ROLES.map((r) => spec.files[r].name).sort()); // (no temporary files left)
+    for (const r of FILE_ROLES) {
+      const bytes = readFileSync(join(cacheDirFor('fashion-mnist', { env: { HOME: home } }), spec.files[r].name));
+      expect(sha256(bytes)).toBe(spec.files[r].rawSha256);
+    }
+    const again = await loadDataset('fashion-mnist', { env: { HOME: home }, download: false });
+    expect(again.source.kind).toBe('cache');
+    expect(again.source.verified).toEqual({ trainImages: 'raw', trainLabels: 'raw', testImages: 'raw', testLabels: 'raw' });
+    expect(sha256(new Uint8Array(again.train.images.buffer, again.train.images.byteOffset, again.train.images.byteLength))).toBe(
+      sha256(new Uint8Array(first.train.images.buffer, first.train.images.byteOffset, first.train.images.byteLength)),
+    );
+    expect([...again.test.labels]).toEqual([...first.test.labels]);
+    // a copy already there is not written again
+    const before = statSync(join(cacheDirFor('fashion-mnist', { env: { HOME: home } }), spec.files.trainImages.name)).mtimeMs;
+    await loadDataset('fashion-mnist', { env: { HOME: home }, download: false, systemDirs: { 'fashion-mnist': [DEBIAN_FASHION_MNIST_DIR] }, cacheDir: join(home, '.cache', 'xs', 'datasets') });
+    await unpackedCopiesWritten();
+    expect(statSync(join(cacheDirFor('fashion-mnist', { env: { HOME: home } }), spec.files.trainImages.name)).mtimeMs).toBe(before);
+  });
+
+  it('the decoding worker threads of loadDatasets write the copies too', async () => {
+    const home = tempDir();
+    await loadDatasets(['fashion-mnist', 'fashion-mnist'], { env: { HOME: home }, download: false, threads: true });
+    const want = FILE_ROLES.map((r) => spec.files[r].name).sort();
+    for (let i = 0; i < 100 && cached(home).join() !== want.join(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(cached(home)).toEqual(want);
+  });
+
+  it('nothing is written with unpack: false or XS_DATA_UNPACK=0, and a cache that cannot be written does not fail the load', async () => {
+    for (const opts of [{ unpack: false }, { env: { XS_DATA_UNPACK: '0' } }]) {
+      const home = tempDir();
+      const ds = await loadDataset('fashion-mnist', { download: false, ...opts, env: { HOME: home, ...opts.env } });
+      await unpackedCopiesWritten();
+      expect(ds.train.count).toBe(60000);
+      expect(cached(home)).toEqual([]);
+    }
+    const home = tempDir();
+    mkdirSync(join(home, '.cache', 'xs', 'datasets'), { recursive: true });
+    writeFileSync(join(home, '.cache', 'xs', 'datasets', 'fashion-mnist'), 'a file where the folder would go');
+    const ds = await loadDataset('fashion-mnist', { env: { HOME: home }, download: false });
+    await unpackedCopiesWritten();
+    expect(ds.source.kind).toBe('system');
+    expect(ds.test.count).toBe(10000);
   });
 });
 

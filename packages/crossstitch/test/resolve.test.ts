@@ -16,6 +16,7 @@ import {
   locateDataset,
   mnistDataPackageDir,
   resolveDataset,
+  unpackFolder,
 } from '../src/index.js';
 import { cleanupTempDirs, memoryFetch, syntheticDataset, tempDir, writeSynthetic } from './helpers.js';
 
@@ -40,6 +41,21 @@ describe('cache folder', () => {
   });
   it('cacheDir option overrides', () => {
     expect(cacheDirFor('mnist', { cacheDir: '/c', env: { HOME: '/h', XDG_CACHE_HOME: '/xdg' } })).toBe('/c/mnist');
+  });
+});
+
+describe('unpacked copies (unpackFolder)', () => {
+  const at = (kind: 'explicit' | 'cache' | 'system' | 'download') => ({ kind, label: 'x', dir: '/d', name: 'fashion-mnist' as const, files: {} as never, tried: [] });
+  it('go to the user cache for files found among the machine copies, in the cache or downloaded', () => {
+    for (const kind of ['cache', 'system', 'download'] as const) expect(unpackFolder(at(kind), { env: { HOME: '/h' } })).toBe('/h/.cache/xs/datasets/fashion-mnist');
+  });
+  it('none for an explicit data folder (searched before the cache), a replaced catalog entry, unpack: false or XS_DATA_UNPACK=0', () => {
+    expect(unpackFolder(at('explicit'), { env: { HOME: '/h' } })).toBeUndefined();
+    expect(unpackFolder(at('system'), { env: { HOME: '/h' }, catalog: { 'fashion-mnist': syntheticDataset('fashion-mnist', 2).spec } })).toBeUndefined();
+    expect(unpackFolder(at('system'), { env: { HOME: '/h' }, unpack: false })).toBeUndefined();
+    for (const v of ['0', 'false', 'FALSE']) expect(unpackFolder(at('system'), { env: { HOME: '/h', XS_DATA_UNPACK: v } })).toBeUndefined();
+    expect(unpackFolder(at('system'), { env: { HOME: '/h', XS_DATA_UNPACK: '1' } })).toBe('/h/.cache/xs/datasets/fashion-mnist');
+    expect(unpackFolder(at('system'), { env: { HOME: '/h', XS_DATA_UNPACK: '0' }, unpack: true })).toBe('/h/.cache/xs/datasets/fashion-mnist');
   });
 });
 

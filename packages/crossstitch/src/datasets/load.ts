@@ -1,12 +1,14 @@
 /**
  * Loading MNIST / Fashion-MNIST into host arrays: float32 pixels in [0, 1] and int32 labels.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { type DatasetName, type FileRole, datasetSpec } from './catalog.js';
+import { join } from 'node:path';
+import { type DatasetName, FILE_ROLES, type FileRole, datasetSpec } from './catalog.js';
 import { IdxFormatError, decodeImages, decodeLabels } from './idx.js';
-import { type DataOptions, DatasetNotFoundError, type ResolvedDataset, resolveDataset } from './resolve.js';
+import { type DataOptions, DatasetNotFoundError, type ResolvedDataset, resolveDataset, unpackFolder } from './resolve.js';
 import { ChecksumError, type VerifiedAs, verifyBytes } from './verify.js';
+import { atomicWriteFileAsync } from '../util/atomic.js';
 import { spawnWorker } from '../util/worker.js';
 
 /**
@@ -53,18 +55,28 @@ export function makeSplit(images: Float32Array, labels: Int32Array, features = i
   return { images, labels, count: labels.length, features };
 }
 
+/** Options of {@link loadResolvedDataset}. */
+export interface DatasetLoadOptions extends Pick<DataOptions, 'verify' | 'catalog'> {
+  /**
+   * A folder to keep verified, unpacked copies of the gzip files in (see `unpackFolder` in resolve.ts), written
+   * in the background after decoding; none by default.
+   */
+  unpackTo?: string | undefined;
+}
+
 /**
  * Load a dataset from an already resolved location: every file is read, checked against its SHA-256
  * (unless `verify` is false), decompressed when gzip, parsed with magic/length checks, and the image and
- * label counts compared with each other and with the known sizes.
+ * label counts compared with each other and with the known sizes. With `unpackTo`, each gzip file that was
+ * verified is then also written there unpacked (atomically, in the background, ignoring failures).
  * @example const ds = loadResolvedDataset(locateDataset('mnist').found!);
  */
-export function loadResolvedDataset(where: ResolvedDataset, opts: Pick<DataOptions, 'verify' | 'catalog'> = {}): Dataset {
+export function loadResolvedDataset(where: ResolvedDataset, opts: DatasetLoadOptions = {}): Dataset {
   const spec = datasetSpec(where.name, opts.catalog);
   const verify = opts.verify ?? true;
   const verified = {} as Record<FileRole, VerifiedAs>;
   const raw = {} as Record<FileRole, Uint8Array>;
-  for (const role of ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const) {
+  for (const role of FILE_ROLES) {
     const path = where.files[role];
     const v = verifyBytes(readFileSync(path), spec.files[role], path, verify);
     verified[role] = v.verifiedAs;
@@ -81,13 +93,37 @@ export function loadResolvedDataset(where: ResolvedDataset, opts: Pick<DataOptio
     }
     return makeSplit(images.data, labels, images.rows * images.cols);
   };
-  return {
+  const dataset: Dataset = {
     name: where.name,
     train: split('trainImages', 'trainLabels'),
     test: split('testImages', 'testLabels'),
     classes: spec.classes,
     source: { ...where, verified },
   };
+  if (opts.unpackTo) {
+    for (const role of FILE_ROLES) {
+      const dest = join(opts.unpackTo, spec.files[role].name);
+      if ((verified[role] === 'gzip' || verified[role] === 'gzip-content') && !existsSync(dest)) keepUnpacked(dest, raw[role]);
+    }
+  }
+  return dataset;
+}
+
+const unpacking = new Set<Promise<void>>();
+
+/** Write a verified file's unpacked bytes to `dest` in the background; a failure (a read-only cache...) only means no copy. */
+function keepUnpacked(dest: string, bytes: Uint8Array): void {
+  const write = atomicWriteFileAsync(dest, bytes).catch(() => {});
+  unpacking.add(write);
+  void write.then(() => unpacking.delete(write));
+}
+
+/**
+ * Resolves when this thread's background writes of unpacked copies (see {@link DatasetLoadOptions.unpackTo}) are done.
+ * @internal
+ */
+export async function unpackedCopiesWritten(): Promise<void> {
+  while (unpacking.size > 0) await Promise.all(unpacking);
 }
 
 /**
@@ -100,7 +136,7 @@ export function loadResolvedDataset(where: ResolvedDataset, opts: Pick<DataOptio
  */
 export async function loadDataset(name: DatasetName, opts: DataOptions = {}): Promise<Dataset> {
   const where = await resolveDataset(name, opts);
-  return loadResolvedDataset(where, opts);
+  return loadResolvedDataset(where, loadOptions(where, opts));
 }
 
 /** Options of {@link loadDatasets}. */
@@ -120,6 +156,20 @@ export interface LoadJob {
   where: ResolvedDataset;
   verify: boolean;
   catalog: DataOptions['catalog'];
+  unpackTo: string | undefined;
+}
+
+/**
+ * How to load a dataset resolved at `where` with `opts`: verify, catalog and where to keep unpacked copies.
+ * @internal
+ */
+export function loadJob(where: ResolvedDataset, opts: DataOptions): LoadJob {
+  return { where, verify: opts.verify ?? true, catalog: opts.catalog, unpackTo: unpackFolder(where, opts) };
+}
+
+function loadOptions(where: ResolvedDataset, opts: DataOptions): DatasetLoadOptions {
+  const { verify, catalog, unpackTo } = loadJob(where, opts);
+  return { verify, unpackTo, ...(catalog ? { catalog } : {}) };
 }
 
 /**
@@ -146,7 +196,7 @@ export interface LoadFailure {
  */
 export function loadInWorker(job: LoadJob): { type: 'done'; dataset: Dataset } | LoadFailure {
   try {
-    return { type: 'done', dataset: loadResolvedDataset(job.where, { verify: job.verify, ...(job.catalog ? { catalog: job.catalog } : {}) }) };
+    return { type: 'done', dataset: loadResolvedDataset(job.where, { verify: job.verify, unpackTo: job.unpackTo, ...(job.catalog ? { catalog: job.catalog } : {}) }) };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     return { type: 'error', name: e.name, message: e.message, fields: { ...e } };
@@ -198,6 +248,6 @@ export async function loadDatasets(names: readonly DatasetName[], opts: LoadData
   const where: ResolvedDataset[] = [];
   for (const name of names) where.push(await resolveDataset(name, dataOpts));
   const useThreads = threads === true || (threads === 'auto' && names.length >= 2 && typeof SharedArrayBuffer === 'function' && availableParallelism() >= 2);
-  if (!useThreads) return where.map((w) => loadResolvedDataset(w, dataOpts));
-  return Promise.all(where.map((w) => decodeInWorker({ where: w, verify: dataOpts.verify ?? true, catalog: dataOpts.catalog })));
+  if (!useThreads) return where.map((w) => loadResolvedDataset(w, loadOptions(w, dataOpts)));
+  return Promise.all(where.map((w) => decodeInWorker(loadJob(w, dataOpts))));
 }

@@ -14,6 +14,10 @@
  * In each folder a file may be stored raw (`train-images-idx3-ubyte`), gzip (`train-images-idx3-ubyte.gz`)
  * or under an alternative name (`train-images.idx3-ubyte`). Finding a file is not trusting it: loading checks
  * every file's SHA-256 (see `verify.ts`).
+ *
+ * A gzip file loaded from the machine's copies or a download is also kept unpacked in the user cache once
+ * verified (see {@link unpackFolder}), so that later loads find the raw files there first and skip the
+ * decompression (for Fashion-MNIST's training images about 0.15 s of a load's 0.3).
  */
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -47,7 +51,7 @@ export interface LocationScan extends Location {
 export interface DataOptions {
   /** Root folder holding `<name>/` sub-folders; overrides `XS_DATA_DIR`. */
   dataDir?: string;
-  /** Environment to read (`XS_DATA_DIR`, `XDG_CACHE_HOME`, `HOME`, `XS_NO_DOWNLOAD`); default `process.env`. */
+  /** Environment to read (`XS_DATA_DIR`, `XDG_CACHE_HOME`, `HOME`, `XS_NO_DOWNLOAD`, `XS_DATA_UNPACK`); default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Cache root replacing `$XDG_CACHE_HOME/xs/datasets` (the dataset goes in `<cacheDir>/<name>`). */
   cacheDir?: string;
@@ -61,6 +65,11 @@ export interface DataOptions {
   progress?: ProgressStream | null;
   /** Check every file's SHA-256 when loading (default true). */
   verify?: boolean;
+  /**
+   * Keep a verified copy of each gzip file loaded from the machine's copies or a download unpacked in the user
+   * cache, where later loads find it first (default true, unless `XS_DATA_UNPACK=0`): see {@link unpackFolder}.
+   */
+  unpack?: boolean;
   /** Dataset specs replacing the built-in {@link DATASETS} entries (file names, sizes, hashes, mirrors): for tests, or private copies. */
   catalog?: Partial<Record<DatasetName, DatasetSpec>>;
 }
@@ -119,6 +128,19 @@ export function cacheDirFor(name: DatasetName, opts: DataOptions = {}): string {
   const xdg = env.XDG_CACHE_HOME;
   const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.cache');
   return join(base, 'xs', 'datasets', name);
+}
+
+/**
+ * Where a load from `where` keeps unpacked copies of its gzip files: the dataset's user cache folder, or
+ * undefined for none. None when `unpack` is false (or `XS_DATA_UNPACK=0`), when the files were found in an
+ * explicit data folder (searched before the cache: a copy there would never be read), and for a dataset whose
+ * spec the `catalog` option replaces (the cache only holds files known by the built-in hashes). Loading writes
+ * a copy only for a file it verified, atomically and after the data is decoded, and ignores a failed write.
+ * @example unpackFolder(await resolveDataset('fashion-mnist'), {}) // '/home/me/.cache/xs/datasets/fashion-mnist'
+ */
+export function unpackFolder(where: ResolvedDataset, opts: DataOptions = {}): string | undefined {
+  if (!(opts.unpack ?? envSwitch(envOf(opts).XS_DATA_UNPACK) ?? true) || where.kind === 'explicit' || opts.catalog?.[where.name]) return undefined;
+  return cacheDirFor(where.name, opts);
 }
 
 /**
@@ -197,10 +219,14 @@ export function scanLocation(spec: DatasetSpec, loc: Location): LocationScan {
   return { ...loc, present, missing };
 }
 
+/** An environment variable as a switch: unset or empty undefined, `0` or `false` false, anything else true. */
+function envSwitch(v: string | undefined): boolean | undefined {
+  if (!v) return undefined;
+  return !(v === '0' || v.toLowerCase() === 'false');
+}
+
 function downloadAllowed(opts: DataOptions): boolean {
-  if (opts.download !== undefined) return opts.download;
-  const v = envOf(opts).XS_NO_DOWNLOAD;
-  return !(v && v !== '0' && v.toLowerCase() !== 'false');
+  return opts.download ?? !(envSwitch(envOf(opts).XS_NO_DOWNLOAD) ?? false);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { type JittedFunction, type Tensor, jit, tree, valueAndGrad, vmap } from '@xs/tensor';
-import { type Dataset, type LoadJob, type Split, loadDatasets } from '../datasets/load.js';
+import { type Dataset, type Split, loadDatasets, loadJob } from '../datasets/load.js';
 import { type DataOptions, resolveDataset } from '../datasets/resolve.js';
 import { permutationFromKey, sliceSplit, takeShuffled } from '../datasets/batching.js';
 import { confusionMatrix, perClassAccuracy } from '../metrics.js';
@@ -349,8 +349,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
       const dataOpts: DataOptions = { ...options.dataOptions, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) };
       if (parallel) {
         const where = [await resolveDataset('mnist', dataOpts), await resolveDataset('fashion-mnist', dataOpts)];
-        const load = (i: number): LoadJob => ({ where: where[i]!, verify: dataOpts.verify ?? true, catalog: dataOpts.catalog });
-        workers = NET_PHASES.map((p, i) => [p, startNetWorker(p, cfg, { load: load(i) }, progressEvery, onProgress)]);
+        workers = NET_PHASES.map((p, i) => [p, startNetWorker(p, cfg, { load: loadJob(where[i]!, dataOpts) }, progressEvery, onProgress)]);
         const loading = workers.map(([, w]) => w.dataset!);
         await Promise.race(loading); // one core is free once one dataset is in: draw both nets' parameters there
         for (const p of NET_PHASES) initOf(p);

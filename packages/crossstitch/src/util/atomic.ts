@@ -4,6 +4,7 @@
  * one, never a half-written file; a crash leaves at most a stray `.tmp-*` file behind.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -75,4 +76,32 @@ export function atomicWriteFile(path: string, chunks: Uint8Array | readonly Uint
     discardTemp(fd, tmp);
     throw err;
   }
+}
+
+/**
+ * {@link atomicWriteFile} without blocking the thread (durable: temp file, fsync, rename, folder fsync), for
+ * large writes off a hot path; the promise rejects as the synchronous version throws.
+ * @example await atomicWriteFileAsync('/tmp/x.bin', bytes);
+ */
+export async function atomicWriteFileAsync(path: string, bytes: Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = tempPathFor(path);
+  const file = await open(tmp, 'wx', 0o644);
+  try {
+    await file.writeFile(bytes);
+    await file.sync();
+  } catch (err) {
+    await file.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await file.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(dir);
 }
