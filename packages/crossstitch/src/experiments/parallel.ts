@@ -57,11 +57,12 @@ export type WorkerMessage =
 
 /**
  * The go-ahead to train the net from `init`, its initial parameters: a worker waits for it (after loading its
- * dataset, where it loads one). The parent draws `init` while the worker loads.
+ * dataset, where it loads one). Without `init` the worker draws the seed experiment's own (`initialNet`): the
+ * two workers then draw one net each, at the same time.
  */
 export interface TrainJob {
   type: 'train';
-  init: PostedLayers;
+  init?: PostedLayers;
 }
 
 /** Predicted classes on both test sets, of each net alone and of the stitched net. */
@@ -134,8 +135,11 @@ export type ValidationAnswer = { id: number; accuracy: number } | { id: number; 
 export interface NetWorker {
   /** The dataset the worker loaded, for a worker started with one to load (else undefined). */
   readonly dataset: Promise<Dataset> | undefined;
-  /** Start training the net from `init` (a worker loading its dataset waits for this; the parent checks the data first). */
-  train(init: MlpParams): void;
+  /**
+   * Start training the net from `init`, by default the seed experiment's (`initialNet`, drawn in the worker). A
+   * worker loading its dataset waits for this; the parent checks the data first.
+   */
+  train(init?: MlpParams): void;
   /** The trained net; rejects if the worker fails (or is stopped) before, loading included. */
   readonly outcome: Promise<PhaseOutcome<MlpParams>>;
   /**
@@ -231,7 +235,7 @@ export function startNetWorker(
   return {
     dataset,
     train: (init) => {
-      if (failure === undefined) worker.postMessage({ type: 'train', init: postLayers(init) } satisfies TrainJob);
+      if (failure === undefined) worker.postMessage({ type: 'train', ...(init ? { init: postLayers(init) } : {}) } satisfies TrainJob);
     },
     outcome,
     stitch: (j) => {

@@ -10,7 +10,7 @@ import { type Tensor, matmulThreads, setDefaultBackend } from '@xs/tensor';
 import { type Split, loadInWorker, makeSplit } from '../datasets/load.js';
 import type { MlpParams } from '../models/mlp.js';
 import { type PhaseOutcome, classify, trainPhase, validator } from './phase.js';
-import { makeStitchStep, makeTrainStep, stitchPhaseSpec, warmUpStitchStep } from './seed.js';
+import { initialNet, makeStitchStep, makeTrainStep, stitchPhaseSpec, warmUpStitchStep } from './seed.js';
 import {
   type ClassifyJob,
   type NetJob,
@@ -57,7 +57,7 @@ async function main(job: NetJob): Promise<void> {
     cfg,
     train,
     limit: cfg.trainExamples[phase],
-    init: unpostLayers(init) as MlpParams,
+    init: init ? (unpostLayers(init) as MlpParams) : initialNet(cfg, phase),
     step: makeTrainStep(cfg.lr, { donate: true }) as (p: MlpParams, x: Tensor, t: Tensor) => [MlpParams, Tensor],
     validate: validator(train, cfg.validation[phase]),
     onProgress: (event) => post({ type: 'progress', event }),

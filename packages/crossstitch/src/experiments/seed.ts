@@ -305,7 +305,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   const { signal, onProgress, onPhaseDone, resume = {} } = options;
   const progressEvery = options.progressEvery ?? 25;
   if (!Number.isInteger(progressEvery) || progressEvery <= 0) throw new RangeError(`progressEvery must be a positive integer, got ${progressEvery}`);
-  const sizes = [784, cfg.hidden[0], cfg.hidden[1], CLASSES];
+  const sizes = netSizes(cfg);
   const checkAborted = (): void => {
     if (signal?.aborted) throw abortError(signal);
   };
@@ -333,10 +333,8 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   if (!parallel) releasePrestartedWorkers(); // (net workers a caller started ahead, now not needed)
   // Keys: one per random thing, all from the root seed.
   const keys = seedKeys(cfg.seed);
-  // The nets' initial parameters, drawn here (while a worker still loads its data, where workers load it) and
-  // sent with the go-ahead.
-  const inits: Partial<Record<NetPhase, MlpParams>> = {};
-  const initOf = (p: NetPhase): MlpParams => (inits[p] ??= initMlp(keys[p], sizes));
+  // The nets' initial parameters (drawn in the net workers when they train side by side: one each, at once).
+  const initOf = (p: NetPhase): MlpParams => initialNet(cfg, p);
   let workers: [NetPhase, NetWorker][] | undefined;
   const stopWorkers = async (): Promise<void> => {
     releasePrestartedWorkers();
@@ -350,10 +348,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
       if (parallel) {
         const where = [await resolveDataset('mnist', dataOpts), await resolveDataset('fashion-mnist', dataOpts)];
         workers = NET_PHASES.map((p, i) => [p, startNetWorker(p, cfg, { load: loadJob(where[i]!, dataOpts) }, progressEvery, onProgress)]);
-        const loading = workers.map(([, w]) => w.dataset!);
-        await Promise.race(loading); // one core is free once one dataset is in: draw both nets' parameters there
-        for (const p of NET_PHASES) initOf(p);
-        const [mnist, fashion] = await Promise.all(loading);
+        const [mnist, fashion] = await Promise.all(workers.map(([, w]) => w.dataset!));
         data = { mnist: mnist!, fashion: fashion! };
       } else {
         const [mnist, fashion] = (await loadDatasets(['mnist', 'fashion-mnist'], dataOpts)) as [Dataset, Dataset];
@@ -403,7 +398,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     const tNets = now();
     const examples = (p: NetPhase): number => Math.max(cfg.trainExamples[p], cfg.validation[p][1]);
     const netWorkers = (workers ??= NET_PHASES.map((p) => [p, startNetWorker(p, cfg, { train: data[p].train, examples: examples(p) }, progressEvery, onProgress)]));
-    for (const [p, w] of netWorkers) w.train(initOf(p));
+    for (const [, w] of netWorkers) w.train(); // (each draws its net's initial parameters: initialNet)
     const outcomes: Partial<Record<NetPhase, PhaseOutcome<MlpParams>>> = {};
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
@@ -528,6 +523,20 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     stepsPerSecond,
     resumed,
   };
+}
+
+/**
+ * A net's initial parameters in the seed experiment: `initMlp` with the phase's key from the root seed and the
+ * layer sizes 784, `cfg.hidden`, 10. The same wherever it is drawn (a net worker draws its own).
+ * @internal
+ */
+export function initialNet(cfg: SeedConfig, phase: NetPhase): MlpParams {
+  return initMlp(seedKeys(cfg.seed)[phase], netSizes(cfg));
+}
+
+/** The nets' layer sizes: 784 inputs, the two hidden layers, 10 outputs. */
+function netSizes(cfg: SeedConfig): number[] {
+  return [784, cfg.hidden[0], cfg.hidden[1], CLASSES];
 }
 
 /**
