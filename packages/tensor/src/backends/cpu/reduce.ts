@@ -10,7 +10,7 @@
  * Any other axis set alternates between those two run kinds.
  */
 import type { DType, TypedArray } from '../../core/dtype.js';
-import { allocOut, check, forEachRun, mergeDims, sizeOf, stridesOf, type CpuKernel } from './util.js';
+import { type Merged, allocOut, check, forEachRun, mergeDims, sizeOf, stridesOf, type CpuKernel } from './util.js';
 
 type Kind = 0 | 1; // 0 = sum, 1 = max
 const SUM: Kind = 0;
@@ -115,13 +115,16 @@ function accumulator(size: number, init: number): Float64Array {
 }
 
 function reduceKernel(kind: Kind): CpuKernel {
+  // (indexed loops only, no for-of, spread or destructuring of arrays: V8 compiles those into iteration-protocol
+  // code, and this function was among the costliest for TurboFan to optimise, in each worker as it started)
   return (inputs, params: { axes: readonly number[] }, out) => {
     const x = inputs[0]!;
     const axes = params.axes;
     const shape = x.shape;
     const rank = shape.length;
     const reduced = new Array<boolean>(rank).fill(false);
-    for (const a of axes) {
+    for (let i = 0; i < axes.length; i++) {
+      const a = axes[i]!;
       check(Number.isInteger(a) && a >= 0 && a < rank, `reduce: axis ${a} out of range for rank ${rank}`);
       reduced[a] = true;
     }
@@ -130,11 +133,11 @@ function reduceKernel(kind: Kind): CpuKernel {
     const init = kind === SUM ? 0 : maxInit(x.dtype);
     const acc = accumulator(outSize, init);
     const folds = FOLDS.get(x.dtype)!;
-    const { foldRun, foldVec } = folds;
     const xs = x.handle;
     if (outSize > 0 && sizeOf(shape) > 0) {
       // accumulator strides over the input's dims: 0 on reduced axes
-      const keptShape = shape.filter((_, d) => !reduced[d]);
+      const keptShape: number[] = [];
+      for (let d = 0; d < rank; d++) if (!reduced[d]) keptShape.push(shape[d]!);
       const keptStrides = stridesOf(keptShape);
       const accStrides: number[] = [];
       let k = 0;
@@ -142,30 +145,34 @@ function reduceKernel(kind: Kind): CpuKernel {
       const m = mergeDims(shape, [stridesOf(shape), accStrides]);
       const r = m.shape.length - 1;
       const L = m.shape[r]!;
-      const accInner = m.strides[1]![r]!;
+      const xs0 = m.strides[0]!;
+      const accS = m.strides[1]!;
+      const accInner = accS[r]!;
       // the common 2-D sums (a matrix's rows, or its columns: the batch axis) with independent sums side by side;
       // each output still adds its terms in order, so the results are those of the general loops below
-      const [xs0, accS] = [m.strides[0]!, m.strides[1]!];
       const matrix = kind === SUM && r === 1 && xs0[0] === L && xs0[1] === 1;
       if (matrix && accS[0] === 1 && accInner === 0) folds.sumRows(xs, acc, m.shape[0]!, L);
       else if (matrix && accS[0] === 0 && accInner === 1) folds.sumCols(xs, acc, m.shape[0]!, L);
-      else if (accInner === 0) {
-        if (kind === SUM) {
-          forEachRun(m, [0, 0], (of) => {
-            acc[of[1]!] = acc[of[1]!]! + foldRun(SUM, xs, of[0]!, L, 0);
-          });
-        } else {
-          forEachRun(m, [0, 0], (of) => {
-            acc[of[1]!] = foldRun(MAX, xs, of[0]!, L, acc[of[1]!]!);
-          });
-        }
-      } else {
-        forEachRun(m, [0, 0], (of) => foldVec(kind, xs, of[0]!, acc, of[1]!, L));
-      }
+      else foldRuns(kind, folds, xs, acc, m, L, accInner === 0);
     }
     o.set(acc);
     return o;
   };
+}
+
+/** The general case of a reduction: every innermost run of `m` folded into its accumulator element(s). */
+function foldRuns(kind: Kind, folds: Folds, xs: TypedArray, acc: Float64Array, m: Merged, L: number, toScalar: boolean): void {
+  const { foldRun, foldVec } = folds;
+  if (!toScalar) forEachRun(m, [0, 0], (of) => foldVec(kind, xs, of[0]!, acc, of[1]!, L));
+  else if (kind === SUM) {
+    forEachRun(m, [0, 0], (of) => {
+      acc[of[1]!] = acc[of[1]!]! + foldRun(SUM, xs, of[0]!, L, 0);
+    });
+  } else {
+    forEachRun(m, [0, 0], (of) => {
+      acc[of[1]!] = foldRun(MAX, xs, of[0]!, L, acc[of[1]!]!);
+    });
+  }
 }
 
 /** argmax along `axis`: the first index of the maximum; NaN counts as the maximum (numpy). */
