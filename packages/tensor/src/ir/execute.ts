@@ -181,7 +181,7 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
   const steps: Step[] = j.eqns.map((eqn, n) => {
     const e = inPlace.has(n) ? asGroup(eqn) : eqn;
     let run: Step['run'];
-    const into = e.outs.map((o) => buffers.get(o));
+    const into: unknown[] = mapPacked(e.outs, (o) => buffers.get(o));
     if (e.prim === fusedElementwisePrim) {
       const group = (e.params as { jaxpr: Jaxpr }).jaxpr;
       if (backend.compileFused) {
@@ -201,10 +201,12 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
       };
     }
     return {
-      inputSlots: e.inputs.map(slotOf),
-      outSlots: e.outs.map(slotOf),
-      // (shapes copied into arrays of one hidden class, which the kernels' optimised code then always sees)
-      operands: e.inputs.map((v) => ({ handle: null, shape: packedCopy(v.aval.shape), dtype: v.aval.dtype })),
+      inputSlots: mapPacked(e.inputs, slotOf),
+      outSlots: mapPacked(e.outs, slotOf),
+      // (arrays and shapes of one hidden class, which the kernels' optimised code then always sees: the operand
+      // list built by Array.prototype.map was HOLEY or PACKED depending on whether its caller was optimised, and
+      // argmax's and allocOut's code deoptimised on the other kind at every new program)
+      operands: mapPacked(e.inputs, (v) => ({ handle: null, shape: packedCopy(v.aval.shape), dtype: v.aval.dtype })),
       into,
       run,
     };
@@ -255,10 +257,13 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
       env[nConsts + i] = args[i]!.handle;
     }
     // Donation happens at dispatch (as in JAX): the arguments are invalid from here on, whatever happens next.
-    for (const r of reuse) if (ownBuffer(args, r.input)) steps[r.step]!.into[r.out] = args[r.input]!.handle;
-    for (const i of donatedInputs) markDonated(args[i]!);
+    for (let k = 0; k < reuse.length; k++) {
+      const r = reuse[k]!;
+      if (ownBuffer(args, r.input)) steps[r.step]!.into[r.out] = args[r.input]!.handle;
+    }
+    for (let k = 0; k < donatedInputs.length; k++) markDonated(args[donatedInputs[k]!]!);
     try {
-      if (!jitProfiler.enabled) for (const step of steps) runStep(step);
+      if (!jitProfiler.enabled) for (let n = 0; n < steps.length; n++) runStep(steps[n]!);
       else {
         if (!profile || profile.calls < 0) profile = registerProgram(name, j);
         profile.calls++;
@@ -269,12 +274,15 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
         }
       }
     } finally {
-      for (const r of reuse) steps[r.step]!.into[r.out] = undefined;
+      for (let k = 0; k < reuse.length; k++) steps[reuse[k]!.step]!.into[reuse[k]!.out] = undefined;
     }
     const result = mapPacked(outSlots, (s, i) => new ConcreteTensor(outAvals[i]!.shape, outAvals[i]!.dtype, backend, env[s]));
-    for (const i of sharedOuts) markBufferShared(result[i]!.handle);
+    for (let k = 0; k < sharedOuts.length; k++) markBufferShared(result[sharedOuts[k]!]!.handle);
     // A returned donated input keeps its buffer; shared still if that buffer was also passed elsewhere.
-    for (const [i, d] of donatedOuts) if (!ownBuffer(args, d)) markBufferShared(result[i]!.handle);
+    for (let k = 0; k < donatedOuts.length; k++) {
+      const pair = donatedOuts[k]!;
+      if (!ownBuffer(args, pair[1])) markBufferShared(result[pair[0]]!.handle);
+    }
     if (transientSlots.length > 0) {
       const held = new Set<unknown>(constHandles);
       for (const a of args) held.add(a.handle);
@@ -282,7 +290,8 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
       for (const s of transientSlots) if (env[s] !== undefined && !held.has(env[s])) backend.dispose(env[s]);
     }
     // A donated buffer no output took is released now (on a device backend; the CPU's GC owns its buffers).
-    for (const i of donatedInputs) {
+    for (let k = 0; k < donatedInputs.length; k++) {
+      const i = donatedInputs[k]!;
       const h = args[i]!.handle;
       if (ownBuffer(args, i) && !result.some((r) => r.handle === h)) backend.dispose(h);
     }

@@ -214,8 +214,9 @@ function splitArgs(args: readonly unknown[], staticArgnums: readonly number[], w
   const isStatic = mapPacked(args, (_, i) => statics.has(i));
   const dynamic: unknown[] = [];
   for (let i = 0; i < args.length; i++) if (!isStatic[i]) dynamic.push(args[i]);
-  const [rawLeaves, inDef] = flatten(dynamic as PyTree<unknown>[]);
-  const leaves = mapPacked(rawLeaves, (x) => leafTensor(x, where));
+  const flat = flatten(dynamic as PyTree<unknown>[]); // (indexed, not destructured: see ir/execute.ts)
+  const inDef = flat[1];
+  const leaves = mapPacked(flat[0], (x) => leafTensor(x, where));
   const rebuild = (dyn: PyTree[]): unknown[] => {
     let k = 0;
     return mapPacked(args, (a, i) => (isStatic[i] ? a : dyn[k++]));
