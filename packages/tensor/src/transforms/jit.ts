@@ -214,7 +214,7 @@ function splitArgs(args: readonly unknown[], staticArgnums: readonly number[], w
   const isStatic = mapPacked(args, (_, i) => statics.has(i));
   const dynamic: unknown[] = [];
   for (let i = 0; i < args.length; i++) if (!isStatic[i]) dynamic.push(args[i]);
-  const flat = flatten(dynamic as PyTree<unknown>[]); // (indexed, not destructured: see ir/execute.ts)
+  const flat = flatten(dynamic as PyTree<unknown>[]); // (indexed, not destructured: docs/architecture.md, the per-call path)
   const inDef = flat[1];
   const leaves = mapPacked(flat[0], (x) => leafTensor(x, where));
   const rebuild = (dyn: PyTree[]): unknown[] => {

@@ -91,7 +91,7 @@ export function copyStrided(
     const R = m.shape[rank - 2]!;
     const dR = ds[rank - 2]!;
     // iterate over the dims before the last two; the last two are handled by the tiled loop
-    const outer: Merged = { shape: [...m.shape.slice(0, rank - 2), 1], strides: [[...ss.slice(0, rank - 2), 0], [...ds.slice(0, rank - 2), 0]] };
+    const outer: Merged = { shape: m.shape.slice(0, rank - 2).concat(1), strides: [ss.slice(0, rank - 2).concat(0), ds.slice(0, rank - 2).concat(0)] };
     const T = 32;
     forEachRun(outer, [srcOff, dstOff], (o) => {
       const so = o[0]!;
