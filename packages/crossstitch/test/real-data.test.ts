@@ -4,7 +4,7 @@
  * Reference numbers (first labels, class counts, pixel sums) were computed independently with numpy.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DATASETS, DEBIAN_FASHION_MNIST_DIR, FILE_ROLES, type Split, cacheDirFor, dataStatus, formatDataStatus, loadDataset, loadDatasets, mnistDataPackageDir, unpackedCopiesWritten } from '../src/index.js';
@@ -122,11 +122,15 @@ describe.skipIf(!fashionPresent)(`Fashion-MNIST's gzip files kept unpacked in th
       sha256(new Uint8Array(first.train.images.buffer, first.train.images.byteOffset, first.train.images.byteLength)),
     );
     expect([...again.test.labels]).toEqual([...first.test.labels]);
-    // a copy already there is not written again
-    const before = statSync(join(cacheDirFor('fashion-mnist', { env: { HOME: home } }), spec.files.trainImages.name)).mtimeMs;
-    await loadDataset('fashion-mnist', { env: { HOME: home }, download: false, systemDirs: { 'fashion-mnist': [DEBIAN_FASHION_MNIST_DIR] }, cacheDir: join(home, '.cache', 'xs', 'datasets') });
+    // with one copy missing, the next load comes from the system copy again and writes only that one
+    const dir = cacheDirFor('fashion-mnist', { env: { HOME: home } });
+    const before = statSync(join(dir, spec.files.trainImages.name)).mtimeMs;
+    rmSync(join(dir, spec.files.testLabels.name));
+    const third = await loadDataset('fashion-mnist', { env: { HOME: home }, download: false });
     await unpackedCopiesWritten();
-    expect(statSync(join(cacheDirFor('fashion-mnist', { env: { HOME: home } }), spec.files.trainImages.name)).mtimeMs).toBe(before);
+    expect(third.source.kind).toBe('system');
+    expect(cached(home)).toEqual(FILE_ROLES.map((r) => spec.files[r].name).sort());
+    expect(statSync(join(dir, spec.files.trainImages.name)).mtimeMs).toBe(before);
   });
 
   it('the decoding worker threads of loadDatasets write the copies too', async () => {
