@@ -150,16 +150,17 @@ export function makeStitchStep(lr: number, options: StepOptions = {}): JittedFun
 /**
  * The stitch phase and the evaluation in the two net workers (`first` and `last` to finish their nets): the
  * first one trains the stitch (it has warmed the stitch step up while the other net finished, see
- * NetWorker.warmStitch); the last validates each epoch's alpha for it (on a port between the two, overlapping
- * the next epoch's steps) and classifies the test sets with the nets alone; then each classifies one test set
- * with the stitched net. `afterStitch` runs when alpha is known, while the workers classify. Returns the
- * predictions and the seconds spent after the stitch.
+ * NetWorker.warmStitch, and classified its own test set with its net alone: `firstAlone`); the last validates
+ * each epoch's alpha for it (on a port between the two, overlapping the next epoch's steps) and classifies its
+ * own test set with its net alone; then each classifies one test set with the stitched net. `afterStitch` runs
+ * when alpha is known, while the workers classify. Returns the predictions and the seconds spent after the
+ * stitch.
  */
 async function stitchInWorkers(
   workers: Record<NetPhase, NetWorker>,
   [first, last]: [NetPhase, NetPhase],
   nets: Record<NetPhase, MlpParams>,
-  job: { train: Split; validation: Split; tests: Record<NetPhase, Split> },
+  job: { train: Split; validation: Split; tests: Record<NetPhase, Split>; firstAlone: Promise<Int32Array[]> },
   aborted: Promise<never>,
   afterStitch: (o: PhaseOutcome<AlphaParams>) => Promise<void>,
 ): Promise<Predictions & { seconds: number }> {
@@ -168,8 +169,9 @@ async function stitchInWorkers(
   const stitching = workers[first].stitch({ other: postLayers(nets[last]), otherIs: last, train, validation, validator: channel.port1 });
   const serving = workers[last].serveValidation({ other: { is: first, layers: postLayers(nets[first]) }, validation, port: channel.port2 });
   serving.catch(() => {}); // (raced below; it rejects when that worker stops)
-  const alone = workers[last].classify({ tasks: [{ net: 'mnist', test: tests.mnist }, { net: 'fashion', test: tests.fashion }] });
-  alone.catch(() => {}); // (awaited below, after the stitch)
+  // (one test set here: this worker's other work during the stitch slows the stitch about as much as it takes)
+  const lastAlone = workers[last].classify({ tasks: [{ net: last, test: tests[last] }] });
+  lastAlone.catch(() => {}); // (awaited below, after the stitch)
   const outcome = await Promise.race([stitching, serving, aborted]);
   const t = now();
   const stitched = Promise.all([
@@ -178,8 +180,9 @@ async function stitchInWorkers(
   ]);
   stitched.catch(() => {});
   await afterStitch(outcome);
-  const [[mnistAlone, fashionAlone], [[mnistStitched], [fashionStitched]]] = await Promise.race([Promise.all([alone, stitched]), aborted]);
-  return { mnist: { alone: mnistAlone!, stitched: mnistStitched! }, fashion: { alone: fashionAlone!, stitched: fashionStitched! }, seconds: now() - t };
+  const [[firstAlone], [lastAlone1], [[mnistStitched], [fashionStitched]]] = await Promise.race([Promise.all([job.firstAlone, lastAlone, stitched]), aborted]);
+  const alone = { [first]: firstAlone!, [last]: lastAlone1! } as Record<NetPhase, Int32Array>;
+  return { mnist: { alone: alone.mnist, stitched: mnistStitched! }, fashion: { alone: alone.fashion, stitched: fashionStitched! }, seconds: now() - t };
 }
 
 /**
@@ -408,6 +411,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     aborted.catch(() => {}); // only the race below reads it
     const finished: NetPhase[] = [];
     let stitchTrain: Split | undefined;
+    let firstAlone: Promise<Int32Array[]> | undefined; // the first net's test set, classified while the other trains
     // The last net's onPhaseDone (a runner's checkpoint) runs once the stitch has been handed to the workers,
     // off the way to its first step; it is awaited before the stitch's own.
     let lastNetDone: Promise<void> = Promise.resolve();
@@ -421,6 +425,8 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         if (finished.length === 1 && !done.alpha) {
           stitchTrain = stitchSamples();
           w.warmStitch({ train: stitchTrain, steps: STITCH_WARM_UP_STEPS });
+          firstAlone = w.classify({ tasks: [{ net: phase, test: data[phase].test }] });
+          firstAlone.catch(() => {}); // (awaited after the stitch)
         }
         const params = { ...done };
         if (finished.length === 2 && !done.alpha) {
@@ -436,7 +442,8 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         checkAborted();
         const [first, last] = finished as [NetPhase, NetPhase];
         const worker = (p: NetPhase): NetWorker => netWorkers.find(([q]) => q === p)![1];
-        const job = { train: stitchTrain ?? stitchSamples(), validation: stitchValidation(), tests: { mnist: data.mnist.test, fashion: data.fashion.test } };
+        const tests = { mnist: data.mnist.test, fashion: data.fashion.test };
+        const job = { train: stitchTrain ?? stitchSamples(), validation: stitchValidation(), tests, firstAlone: firstAlone ?? worker(first).classify({ tasks: [{ net: first, test: tests[first] }] }) };
         // (a failed checkpoint of the last net stops the stitch as an abort does)
         const stopped = Promise.race([aborted, lastNetDone.then(() => new Promise<never>(() => {}))]);
         stopped.catch(() => {});
