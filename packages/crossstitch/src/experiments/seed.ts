@@ -180,8 +180,8 @@ async function stitchInWorkers(
   ]);
   stitched.catch(() => {});
   await afterStitch(outcome);
-  const [[firstAlone], [lastAlone1], [[mnistStitched], [fashionStitched]]] = await Promise.race([Promise.all([job.firstAlone, lastAlone, stitched]), aborted]);
-  const alone = { [first]: firstAlone!, [last]: lastAlone1! } as Record<NetPhase, Int32Array>;
+  const [[firstPredicted], [lastPredicted], [[mnistStitched], [fashionStitched]]] = await Promise.race([Promise.all([job.firstAlone, lastAlone, stitched]), aborted]);
+  const alone = { [first]: firstPredicted!, [last]: lastPredicted! } as Record<NetPhase, Int32Array>;
   return { mnist: { alone: alone.mnist, stitched: mnistStitched! }, fashion: { alone: alone.fashion, stitched: fashionStitched! }, seconds: now() - t };
 }
 
