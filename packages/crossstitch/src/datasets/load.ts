@@ -56,7 +56,11 @@ export function makeSplit(images: Float32Array, labels: Int32Array, features = i
 }
 
 /** Options of {@link loadResolvedDataset}. */
-export interface DatasetLoadOptions extends Pick<DataOptions, 'verify' | 'catalog'> {
+export interface DatasetLoadOptions {
+  /** Check every file's SHA-256 (default true). */
+  verify?: boolean | undefined;
+  /** Dataset specs replacing the built-in ones (see `DataOptions.catalog`). */
+  catalog?: DataOptions['catalog'] | undefined;
   /**
    * A folder to keep verified, unpacked copies of the gzip files in (see `unpackFolder` in resolve.ts), written
    * in the background after decoding; none by default.
@@ -136,7 +140,7 @@ export async function unpackedCopiesWritten(): Promise<void> {
  */
 export async function loadDataset(name: DatasetName, opts: DataOptions = {}): Promise<Dataset> {
   const where = await resolveDataset(name, opts);
-  return loadResolvedDataset(where, loadOptions(where, opts));
+  return loadResolvedDataset(where, loadJob(where, opts));
 }
 
 /** Options of {@link loadDatasets}. */
@@ -152,11 +156,8 @@ export interface LoadDatasetsOptions extends DataOptions {
  * What a decoding worker is given (its `workerData`).
  * @internal
  */
-export interface LoadJob {
+export interface LoadJob extends DatasetLoadOptions {
   where: ResolvedDataset;
-  verify: boolean;
-  catalog: DataOptions['catalog'];
-  unpackTo: string | undefined;
 }
 
 /**
@@ -167,10 +168,6 @@ export function loadJob(where: ResolvedDataset, opts: DataOptions): LoadJob {
   return { where, verify: opts.verify ?? true, catalog: opts.catalog, unpackTo: unpackFolder(where, opts) };
 }
 
-function loadOptions(where: ResolvedDataset, opts: DataOptions): DatasetLoadOptions {
-  const { verify, catalog, unpackTo } = loadJob(where, opts);
-  return { verify, unpackTo, ...(catalog ? { catalog } : {}) };
-}
 
 /**
  * A decoding worker's one message.
@@ -196,7 +193,7 @@ export interface LoadFailure {
  */
 export function loadInWorker(job: LoadJob): { type: 'done'; dataset: Dataset } | LoadFailure {
   try {
-    return { type: 'done', dataset: loadResolvedDataset(job.where, { verify: job.verify, unpackTo: job.unpackTo, ...(job.catalog ? { catalog: job.catalog } : {}) }) };
+    return { type: 'done', dataset: loadResolvedDataset(job.where, job) };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     return { type: 'error', name: e.name, message: e.message, fields: { ...e } };
@@ -248,6 +245,6 @@ export async function loadDatasets(names: readonly DatasetName[], opts: LoadData
   const where: ResolvedDataset[] = [];
   for (const name of names) where.push(await resolveDataset(name, dataOpts));
   const useThreads = threads === true || (threads === 'auto' && names.length >= 2 && typeof SharedArrayBuffer === 'function' && availableParallelism() >= 2);
-  if (!useThreads) return where.map((w) => loadResolvedDataset(w, loadOptions(w, dataOpts)));
+  if (!useThreads) return where.map((w) => loadResolvedDataset(w, loadJob(w, dataOpts)));
   return Promise.all(where.map((w) => decodeInWorker(loadJob(w, dataOpts))));
 }

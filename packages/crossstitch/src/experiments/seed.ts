@@ -336,8 +336,6 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
   if (!parallel) releasePrestartedWorkers(); // (net workers a caller started ahead, now not needed)
   // Keys: one per random thing, all from the root seed.
   const keys = seedKeys(cfg.seed);
-  // The nets' initial parameters (drawn in the net workers when they train side by side: one each, at once).
-  const initOf = (p: NetPhase): MlpParams => initialNet(cfg, p);
   let workers: [NetPhase, NetWorker][] | undefined;
   const stopWorkers = async (): Promise<void> => {
     releasePrestartedWorkers();
@@ -390,7 +388,7 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
     phase,
     train: data[phase].train,
     limit: cfg.trainExamples[phase],
-    init: initOf(phase),
+    init: initialNet(cfg, phase), // (the net workers, side by side, draw their own)
     step: makeTrainStep(cfg.lr, { donate: true }) as PhaseSpec<MlpParams>['step'],
     validate: validator(data[phase].train, cfg.validation[phase]),
   });
@@ -443,7 +441,8 @@ export async function runSeedExperiment(config: SeedConfigInput = {}, options: R
         const [first, last] = finished as [NetPhase, NetPhase];
         const worker = (p: NetPhase): NetWorker => netWorkers.find(([q]) => q === p)![1];
         const tests = { mnist: data.mnist.test, fashion: data.fashion.test };
-        const job = { train: stitchTrain ?? stitchSamples(), validation: stitchValidation(), tests, firstAlone: firstAlone ?? worker(first).classify({ tasks: [{ net: first, test: tests[first] }] }) };
+        // (both set when the first net finished, alpha not being resumed)
+        const job = { train: stitchTrain!, validation: stitchValidation(), tests, firstAlone: firstAlone! };
         // (a failed checkpoint of the last net stops the stitch as an abort does)
         const stopped = Promise.race([aborted, lastNetDone.then(() => new Promise<never>(() => {}))]);
         stopped.catch(() => {});
