@@ -34,7 +34,7 @@ export { jit, makeJaxpr, evalJaxpr } from './transforms/jit.js';
 export type { JitOptions, JittedFunction, ClosedJaxpr } from './transforms/jit.js';
 export type { Jaxpr, Eqn, Var } from './ir/jaxpr.js';
 export type { PyTree, TreeDef } from './tree/index.js';
-export type { Backend, Kernel, KernelInput, KernelOutput, FusedKernel } from './backends/backend.js';
+export type { Backend, Kernel, KernelInput, KernelOutput, KernelAval, KernelPreparer, PreparedKernel, FusedKernel } from './backends/backend.js';
 export { backendNames, getBackend } from './backends/backend.js';
 export { devices, defaultBackend, setDefaultBackend, autoBackend, backendInfo, devicePut, tidy, keep, dispose, memory, GpuUnavailableError } from './device.js';
 export { matmulThreads, startMatmulThreads, stopMatmulThreads, matmulThreadStats } from './backends/cpu/wasm/threads.js';

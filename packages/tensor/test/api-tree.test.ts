@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type PyTree, type TreeDef, Tensor, array, tree } from '../src/index.js';
+import fc from 'fast-check';
+import { flattenInto } from '../src/tree/index.js';
 
 describe('flatten / unflatten', () => {
   it('round-trips nested arrays and objects', () => {
@@ -112,5 +114,32 @@ describe('tree.map', () => {
     expect(() => tree.map<number, number>((a, b, c) => a + b + c, [1], [2], [[3]])).toThrow('tree.map: tree 2 has structure [[*]], expected [*]');
     expect(() => tree.map<number, number>((a, b) => a + b, [1, 2], [1, null])).toThrow('tree.map: tree 1 has structure [*, null], expected [*, *]');
     expect(() => tree.map<number, number>((a, b) => a + b, [1, 2], { 0: 1, 1: 2 })).toThrow("tree.map: tree 1 has structure {0: *, 1: *}, expected [*, *]");
+  });
+});
+
+describe('flattenInto (jit\'s check of a call against the last one)', () => {
+  // small random pytrees of numbers, nulls, arrays and objects
+  const treeArb = fc.letrec((t) => ({
+    node: fc.oneof(
+      { depthSize: 'small' },
+      fc.integer(),
+      fc.constant(null),
+      fc.array(t('node'), { maxLength: 3 }),
+      fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd'), t('node'), { maxKeys: 3 }),
+    ),
+  })).node as fc.Arbitrary<PyTree<number>>;
+
+  it('accepts exactly the trees of the same structure, and yields flatten\'s leaves', () => {
+    fc.assert(
+      fc.property(treeArb, treeArb, (x, y) => {
+        const [leavesY, defY] = tree.flatten<number>(y);
+        const [, defX] = tree.flatten<number>(x);
+        const out: number[] = [];
+        const same = flattenInto(defX, y, out);
+        expect(same).toBe(tree.treeDefEqual(defX, defY));
+        if (same) expect(out).toEqual(leavesY);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -284,7 +284,7 @@ describe('jit donateArgnums on a backend that does not reuse buffers', () => {
   it('invalidates the donated arrays, releases their buffers and allocates the outputs', () => {
     const cpu = getBackend('cpu');
     const released: unknown[] = [];
-    const noReuse: Backend = { ...cpu, name: 'cpu-no-reuse', reusesDonatedBuffers: false, dispose: (h) => released.push(h) };
+    const noReuse: Backend = { ...cpu, name: 'cpu-no-reuse', reusesDonatedBuffers: false, garbageCollected: false, dispose: (h) => released.push(h) };
     const on = (values: number[]): Tensor => new ConcreteTensor([values.length], 'float32', noReuse, cpu.upload(Float32Array.from(values), 'float32'));
     const f = jit((p: Tensor, g: Tensor) => p.sub(g), { donateArgnums: [0] });
     const p = on([3, 4]);

@@ -156,6 +156,34 @@ describe('jit: cache keys', () => {
     expect(cfg.cacheSize).toBe(2);
   });
 
+  it('the check against the last call (no cache key built) takes nothing else for it: structure, shape, dtype, mutated configs', () => {
+    let traces = 0;
+    const jf = jit(
+      (p: Tensor[] | { a: Tensor; b: Tensor | null }, c: { k: number }) => {
+        traces++;
+        const [a, b] = Array.isArray(p) ? [p[0]!, p[1]] : [p.a, p.b];
+        return b ? a.mul(c.k).add(b) : a.mul(c.k);
+      },
+      { staticArgnums: [1] },
+    );
+    const cfg = { k: 2 };
+    const a = array([1, 2]);
+    const b = array([10, 20]);
+    expect((jf([a, b], cfg) as Tensor).toArray()).toEqual([12, 24]);
+    expect((jf([b, a], cfg) as Tensor).toArray()).toEqual([21, 42]); // the same signature: no new trace
+    expect(traces).toBe(1);
+    cfg.k = 3; // the same object, changed: a plain object is keyed by its contents
+    expect((jf([a, b], cfg) as Tensor).toArray()).toEqual([13, 26]);
+    expect((jf({ a, b }, cfg) as Tensor).toArray()).toEqual([13, 26]); // as many leaves, another structure
+    expect((jf({ a, b: null }, cfg) as Tensor).toArray()).toEqual([3, 6]);
+    expect((jf({ a, b, c: a } as never, cfg) as Tensor).toArray()).toEqual([13, 26]); // an extra key: another structure
+    expect((jf([array([1, 2, 3]), array([1, 1, 1])], cfg) as Tensor).toArray()).toEqual([4, 7, 10]); // another shape
+    expect((jf([array([1, 2], 'float64'), array([1, 1], 'float64')], cfg) as Tensor).dtype).toBe('float64'); // another dtype
+    expect((jf([a, b], { k: 3 }) as Tensor).toArray()).toEqual([13, 26]); // an equal config: the cached program
+    expect(jf.cacheSize).toBe(7);
+    expect(traces).toBe(7);
+  });
+
   it('staticArgnums out of range is an error', () => {
     expect(() => jit((x: Tensor) => x, { staticArgnums: [1] })(array([1]))).toThrow(/staticArgnums 1 out of range for 1 arguments/);
     expect(() => makeJaxpr((x: Tensor) => x, { staticArgnums: [-2] })(array([1]))).toThrow(/staticArgnums -2 out of range/);

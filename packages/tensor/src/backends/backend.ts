@@ -32,6 +32,28 @@ export interface KernelOutput<H = unknown> {
 /** A kernel: computes one primitive on concrete operands and returns the output's storage. */
 export type Kernel<H = unknown> = (inputs: readonly KernelInput<H>[], params: any, out: KernelOutput<H>) => H;
 
+/** An operand's or output's shape and dtype, known before any data (what jit compiles for). */
+export interface KernelAval {
+  /** The shape. */
+  readonly shape: readonly number[];
+  /** The dtype. */
+  readonly dtype: DType;
+}
+
+/**
+ * A kernel specialised to one equation: its operands' shapes and dtypes and its params were fixed when it was
+ * prepared, so a call takes only the operands' buffers (in order) and the buffer to write into (undefined:
+ * allocate one), and returns the output's buffer. `out`, when given, never aliases an input.
+ */
+export type PreparedKernel<H = unknown> = (inputs: readonly H[], out: H | undefined) => H;
+
+/**
+ * Prepares a kernel for one equation: the shape and layout work (strides, merged loops, blocking, which
+ * kernel variant) is done here, once, and the returned function only moves data. jit's plan prepares each
+ * equation at compile time (compare XLA compiling an HLO instruction, or a TensorFlow.js kernel's setup).
+ */
+export type KernelPreparer<H = unknown> = (inputs: readonly KernelAval[], params: any, out: KernelAval) => PreparedKernel<H>;
+
 /**
  * A compiled fused elementwise group: operands in, one buffer per group output out (written into `buffers[i]`
  * when given). On a backend with {@link Backend.reusesDonatedBuffers}, `buffers[i]` may be the handle of an
@@ -39,6 +61,7 @@ export type Kernel<H = unknown> = (inputs: readonly KernelInput<H>[], params: an
  * input at an index before it writes any output at that index.
  */
 export type FusedKernel<H = unknown> = (inputs: readonly KernelInput<H>[], buffers?: readonly (H | undefined)[]) => H[];
+// (The array a fused kernel returns may be the one it returns at every call: jit reads it at once.)
 
 /**
  * A device backend (roughly JAX's platform/device, or a TensorFlow.js backend): buffers of type `H`, copies
@@ -75,12 +98,23 @@ export interface Backend<H = unknown> {
    */
   download(handle: H, dtype: DType, size: number): TypedArray;
   /**
+   * Whether the JS garbage collector owns this backend's buffers (`dispose` does nothing): jit then skips
+   * working out, after each call, which buffers it could release.
+   */
+  readonly garbageCollected?: boolean;
+  /**
    * Release a device buffer (a no-op where the garbage collector owns memory).
    * @example getBackend().dispose(h);
    */
   dispose(handle: H): void;
   /** The kernel for a primitive, by the primitive's name. */
   readonly kernels: ReadonlyMap<string, Kernel<H>>;
+  /**
+   * Preparers of the primitives whose kernels can be specialised ahead of the data (see {@link KernelPreparer}),
+   * by name; jit's plan uses one where there is one, and the eager kernel elsewhere. A backend's eager kernel
+   * for such a primitive should be the preparer called on the spot, so that both paths compute the same.
+   */
+  readonly preparers?: ReadonlyMap<string, KernelPreparer<H>>;
   /**
    * Compile a fused elementwise group (see ir/passes/fuse-elementwise.ts); without it, jit runs the group op by op.
    * @example const kernel = getBackend().compileFused?.(group);   // group: a jaxpr of elementwise equations

@@ -9,7 +9,7 @@ import { ConcreteTensor, isBufferShared, markBufferShared, markDonated } from '.
 import { mapPacked, packedCopy } from '../core/arrays.js';
 import { shapesEqual, sizeOf } from '../core/shape.js';
 import { type DType, allocate } from '../core/dtype.js';
-import { type Backend, type Kernel, type KernelInput, getBackend } from '../backends/backend.js';
+import { type Backend, type Kernel, type KernelAval, type KernelInput, type PreparedKernel, getBackend } from '../backends/backend.js';
 import type { Eqn, Jaxpr, Var } from './jaxpr.js';
 import { FUSIBLE, fusedElementwisePrim } from './passes/fuse-elementwise.js';
 import { evalJaxpr } from '../transforms/jit.js';
@@ -23,11 +23,17 @@ const ALIASING = new Set(['reshape', 'stop_gradient']);
 interface Step {
   inputSlots: number[];
   outSlots: number[];
-  /** Reused operand descriptors: only their handles change between calls. */
-  operands: { handle: unknown; shape: readonly number[]; dtype: DType }[];
   /** The buffer each output is written into: planned, or undefined (allocated), or for one call a donated one. */
   into: unknown[];
-  run: (operands: readonly KernelInput[]) => unknown[];
+  /**
+   * The equation's kernel prepared for its shapes (one output), where the backend has a preparer for it: its
+   * operands' buffers go into `handles` (reused) for each call.
+   */
+  prepared: PreparedKernel | undefined;
+  handles: unknown[];
+  /** Otherwise, reused operand descriptors (only their handles change between calls) and the kernel's call. */
+  operands: { handle: unknown; shape: readonly number[]; dtype: DType }[];
+  run: ((operands: readonly KernelInput[]) => unknown[]) | undefined;
 }
 
 /** var -> the var that owns its buffer: an aliasing kernel's output shares its input's. */
@@ -178,11 +184,15 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
   const reuse = planDonation(j, donated, backend);
   // A lone elementwise op that writes over a donated input runs as a fused group (see planDonation).
   const inPlace = new Set(reuse.filter((r) => r.inPlace && j.eqns[r.step]!.prim !== fusedElementwisePrim).map((r) => r.step));
+  const avalOf = (v: Var): KernelAval => ({ shape: packedCopy(v.aval.shape), dtype: v.aval.dtype });
   const steps: Step[] = j.eqns.map((eqn, n) => {
     const e = inPlace.has(n) ? asGroup(eqn) : eqn;
     let run: Step['run'];
+    let prepared: PreparedKernel | undefined;
     const into: unknown[] = mapPacked(e.outs, (o) => buffers.get(o));
-    if (e.prim === fusedElementwisePrim) {
+    const preparer = e.outs.length === 1 ? backend.preparers?.get(e.prim.name) : undefined;
+    if (preparer) prepared = preparer(mapPacked(e.inputs, avalOf), e.params, avalOf(e.outs[0]!));
+    else if (e.prim === fusedElementwisePrim) {
       const group = (e.params as { jaxpr: Jaxpr }).jaxpr;
       if (backend.compileFused) {
         const kernel = backend.compileFused(group);
@@ -203,6 +213,8 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
     return {
       inputSlots: mapPacked(e.inputs, slotOf),
       outSlots: mapPacked(e.outs, slotOf),
+      prepared,
+      handles: mapPacked(e.inputs, () => undefined as unknown),
       // (arrays and shapes of one hidden class, which the kernels' optimised code then always sees: the operand
       // list built by Array.prototype.map was HOLEY or PACKED depending on whether its caller was optimised, and
       // argmax's and allocOut's code deoptimised on the other kind at every new program)
@@ -243,9 +255,17 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
   };
 
   const runStep = (step: Step): void => {
+    const slots = step.inputSlots;
+    if (step.prepared !== undefined) {
+      const hs = step.handles;
+      for (let k = 0; k < hs.length; k++) hs[k] = env[slots[k]!];
+      env[step.outSlots[0]!] = step.prepared(hs, step.into[0]);
+      for (let k = 0; k < hs.length; k++) hs[k] = undefined; // (holds no caller's array past the call)
+      return;
+    }
     const ops = step.operands;
-    for (let k = 0; k < ops.length; k++) ops[k]!.handle = env[step.inputSlots[k]!];
-    const outs = step.run(ops);
+    for (let k = 0; k < ops.length; k++) ops[k]!.handle = env[slots[k]!];
+    const outs = step.run!(ops);
     for (let k = 0; k < outs.length; k++) env[step.outSlots[k]!] = outs[k];
   };
   let profile: ProgramProfile | undefined; // (jitProfiler: the times of this plan's equations)
@@ -283,14 +303,14 @@ function compileFor(j: Jaxpr, backend: Backend, donated: readonly boolean[], nam
       const pair = donatedOuts[k]!;
       if (!ownBuffer(args, pair[1])) markBufferShared(result[pair[0]]!.handle);
     }
-    if (transientSlots.length > 0) {
+    if (transientSlots.length > 0 && !backend.garbageCollected) {
       const held = new Set<unknown>(constHandles);
       for (const a of args) held.add(a.handle);
       for (const r of result) held.add(r.handle);
       for (const s of transientSlots) if (env[s] !== undefined && !held.has(env[s])) backend.dispose(env[s]);
     }
     // A donated buffer no output took is released now (on a device backend; the CPU's GC owns its buffers).
-    for (let k = 0; k < donatedInputs.length; k++) {
+    for (let k = 0; !backend.garbageCollected && k < donatedInputs.length; k++) {
       const i = donatedInputs[k]!;
       const h = args[i]!.handle;
       if (ownBuffer(args, i) && !result.some((r) => r.handle === h)) backend.dispose(h);

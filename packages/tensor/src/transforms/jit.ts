@@ -9,7 +9,7 @@
  * Like JAX, JS side effects inside a jitted function (console.log, pushing to an outer array, reading a
  * global that later changes) happen only while tracing, i.e. on the first call for each input signature.
  */
-import { formatShape } from '../core/shape.js';
+import { formatShape, shapesEqual } from '../core/shape.js';
 import { mapPacked } from '../core/arrays.js';
 import { ConcreteTensor, Tensor, markBufferShared } from '../core/tensor.js';
 import { type AbstractValue, type MainTrace, type Primitive, Trace, Tracer, bind, withDynamicMainTrace } from '../core/trace.js';
@@ -17,7 +17,7 @@ import { type Eqn, type Jaxpr, Var, jaxprToString, newVar } from '../ir/jaxpr.js
 import { optimize } from '../ir/optimize.js';
 import { type Executable, compileJaxpr } from '../ir/execute.js';
 import { scalar } from '../ops/convert.js';
-import { type PyTree, type TreeDef, flatten, treeDefToString, unflatten } from '../tree/index.js';
+import { type PyTree, type TreeDef, flatten, flattenInto, treeDefToString, unflatten } from '../tree/index.js';
 
 class JaxprBuilder {
   readonly eqns: Eqn[] = [];
@@ -325,7 +325,38 @@ export function jit(f: (...args: any[]) => any, options: JitOptions = {}): Jitte
     for (const i of donate) if (isStatic[i]) throw new Error(`jit: argument ${i} is both static (staticArgnums) and donated (donateArgnums)`);
     return args.flatMap((a, i) => (isStatic[i] ? [] : flatten(a as PyTree<unknown>)[0].map(() => donate.has(i))));
   };
+  // The last call's signature, checked first without building the cache key (a training loop calls with one
+  // signature): its entry, its arguments' structure, its leaves' shapes and dtypes, its static arguments.
+  let last: { entry: Entry; nArgs: number; inDef: TreeDef; avals: AbstractValue[]; statics: unknown[] } | undefined;
+  const sameAsLast = (args: readonly unknown[]): Tensor[] | undefined => {
+    if (!last || args.length !== last.nArgs || last.inDef.kind !== 'array') return undefined;
+    const leaves: Tensor[] = [];
+    const dynamic = last.inDef.children;
+    let d = 0;
+    let st = 0;
+    for (let i = 0; i < args.length; i++) {
+      if (staticArgnums.length > 0 && isStaticAt(i, args.length)) {
+        // (the same value, or the same function or instance; arrays and plain objects are keyed by their
+        // contents, which may have changed: those take the slow path)
+        const a = args[i];
+        if (!Object.is(a, last.statics[st++]) || Array.isArray(a) || (typeof a === 'object' && a !== null && [Object.prototype, null].includes(Object.getPrototypeOf(a)))) return undefined;
+      } else if (!flattenInto(dynamic[d++]!, args[i], leaves)) return undefined;
+    }
+    if (leaves.length !== last.avals.length) return undefined;
+    for (let k = 0; k < leaves.length; k++) {
+      const l = leaves[k];
+      const a = last.avals[k]!;
+      if (!(l instanceof Tensor) || l.dtype !== a.dtype || !shapesEqual(l.shape, a.shape)) return undefined;
+    }
+    return leaves;
+  };
+  const isStaticAt = (i: number, n: number): boolean => {
+    for (let k = 0; k < staticArgnums.length; k++) if (staticArgnums[k] === i || staticArgnums[k]! + n === i) return true;
+    return false;
+  };
   const entryFor = (args: readonly unknown[]) => {
+    const fast = sameAsLast(args);
+    if (fast) return { entry: last!.entry, leaves: fast };
     const { leaves, inDef, rebuild, staticKey, isStatic } = splitArgs(args, staticArgnums, 'jit');
     const key = signature(leaves, inDef, staticKey);
     let entry = cache.get(key);
@@ -335,6 +366,10 @@ export function jit(f: (...args: any[]) => any, options: JitOptions = {}): Jitte
       entry = { staged, optimized: null, run: null, donated };
       // A program that closed over tracers of an enclosing transformation is only valid during this call.
       if (!staged.captured?.length) cache.set(key, entry);
+    }
+    if (cache.get(key) === entry) {
+      const statics = args.filter((_, i) => isStatic[i]);
+      last = { entry, nArgs: args.length, inDef, avals: leaves.map((l) => ({ shape: l.shape, dtype: l.dtype })), statics };
     }
     return { entry, leaves };
   };

@@ -66,6 +66,41 @@ export function flatten<L = Tensor>(t: PyTree<L>): [L[], TreeDef] {
 }
 
 /**
+ * Push the leaves of `t` onto `out` and return true if `t` has the structure `def` (what `flatten(t)[1]`
+ * would equal), else return false (`out` then holds some of them). Allocates nothing but `out`'s growth:
+ * jit's per-call check that the arguments have the last call's structure.
+ * @internal
+ */
+export function flattenInto<L = Tensor>(def: TreeDef, t: unknown, out: L[]): boolean {
+  switch (def.kind) {
+    case 'none':
+      return t === null || t === undefined;
+    case 'leaf':
+      if (t === null || t === undefined || Array.isArray(t) || isPlainObject(t)) return false;
+      out.push(t as L);
+      return true;
+    case 'array': {
+      const n = def.children.length;
+      if (!Array.isArray(t) || t.length !== n) return false;
+      for (let i = 0; i < n; i++) if (!flattenInto(def.children[i]!, t[i], out)) return false;
+      return true;
+    }
+    case 'object': {
+      if (!isPlainObject(t)) return false;
+      const keys = def.keys;
+      let count = 0;
+      for (const k in t) if (Object.prototype.hasOwnProperty.call(t, k)) count++;
+      if (count !== keys.length) return false;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (!Object.prototype.hasOwnProperty.call(t, k) || !flattenInto(def.children[i]!, t[k], out)) return false;
+      }
+      return true;
+    }
+  }
+}
+
+/**
  * Rebuild a pytree of structure `def` from `leaves` (as many as `flatten` produced), as
  * `jax.tree_util.tree_unflatten`.
  * @example tree.unflatten(def, leaves.map((x) => x.mul(2)))

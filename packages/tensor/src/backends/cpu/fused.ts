@@ -138,9 +138,14 @@ export function compileFused(group: Jaxpr): FusedKernel<TypedArray> {
     r: typeof roundHalfEven,
   ) => void;
   const outDTypes = group.outvars.map((v) => v.aval.dtype);
+  // (the operand and output lists are reused from call to call: see FusedKernel)
+  const ins = mapPacked(group.invars, () => undefined as unknown as TypedArray);
+  const outs = mapPacked(outDTypes, () => undefined as unknown as TypedArray);
   return (inputs: readonly KernelInput<TypedArray>[], buffers?: readonly (TypedArray | undefined)[]) => {
-    const outs = mapPacked(outDTypes, (d, i) => buffers?.[i] ?? allocate(d, size));
-    loop(mapPacked(inputs, (x) => x.handle), outs, sigmoid, roundHalfEven);
+    for (let i = 0; i < ins.length; i++) ins[i] = inputs[i]!.handle;
+    for (let i = 0; i < outs.length; i++) outs[i] = buffers?.[i] ?? allocate(outDTypes[i]!, size);
+    loop(ins, outs, sigmoid, roundHalfEven);
+    ins.fill(undefined as unknown as TypedArray); // (holds no caller's array past the call)
     return outs;
   };
 }

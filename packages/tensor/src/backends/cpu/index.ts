@@ -9,18 +9,26 @@ import { allocate, dtypeOfTypedArray, type DType, type TypedArray } from '../../
 import { registerBackend, type Backend, type Kernel } from '../backend.js';
 import { ConcreteTensor, markBufferShared } from '../../core/tensor.js';
 import { elementwiseKernels } from './elementwise.js';
-import { indexingKernels } from './indexing.js';
-import { matmulKernels } from './matmul.js';
-import { reduceKernels } from './reduce.js';
-import { convertArray, shapeKernels } from './shape.js';
+import { indexingPreparers } from './indexing.js';
+import { matmulPreparers } from './matmul.js';
+import { reducePreparers } from './reduce.js';
+import { convertArray, shapePreparers } from './shape.js';
 import { compileFused } from './fused.js';
+import { type CpuPreparer, eagerKernel } from './util.js';
 
-const kernels = new Map<string, Kernel<TypedArray>>();
-for (const family of [elementwiseKernels, reduceKernels, matmulKernels, shapeKernels, indexingKernels]) {
-  for (const [name, k] of family) {
-    if (kernels.has(name)) throw new Error(`cpu backend: kernel '${name}' registered twice`);
-    kernels.set(name, k);
+// Kernels with a preparer (the shape work done once, when jit compiles) are registered as preparers; their
+// eager kernels are the preparer run on the spot. The elementwise ones need no preparing (jit fuses them).
+const preparers = new Map<string, CpuPreparer>();
+for (const family of [reducePreparers, matmulPreparers, shapePreparers, indexingPreparers]) {
+  for (const [name, p] of family) {
+    if (preparers.has(name)) throw new Error(`cpu backend: kernel '${name}' registered twice`);
+    preparers.set(name, p);
   }
+}
+const kernels = new Map<string, Kernel<TypedArray>>(elementwiseKernels);
+for (const [name, p] of preparers) {
+  if (kernels.has(name)) throw new Error(`cpu backend: kernel '${name}' registered twice`);
+  kernels.set(name, eagerKernel(p));
 }
 
 // An eager reshape (or stop_gradient) returns its input's buffer, so two arrays then share it and jit's donation
@@ -53,13 +61,15 @@ export const cpuBackend: Backend<TypedArray> = {
     convertArray(handle, dtypeOfTypedArray(handle), dtype, dst);
     return dst;
   },
+  garbageCollected: true,
   dispose(_handle: TypedArray): void {
     // the garbage collector owns CPU buffers
   },
   kernels,
+  preparers,
   compileFused,
 };
 
 registerBackend(cpuBackend);
 
-export { elementwiseKernels, reduceKernels, matmulKernels, shapeKernels, indexingKernels };
+export { elementwiseKernels, reducePreparers, matmulPreparers, shapePreparers, indexingPreparers };

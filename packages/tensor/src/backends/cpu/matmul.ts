@@ -23,9 +23,9 @@
  * Large float32 products are split between worker threads sharing the wasm memory (wasm/threads.ts;
  * XS_THREADS=1 keeps one thread), with results identical to the single-threaded kernel's.
  */
-import { type TypedArray, allocate } from '../../core/dtype.js';
-import { check, transposeCopy, type CpuKernel } from './util.js';
-import { wasmSgemm } from './wasm/sgemm.js';
+import type { TypedArray } from '../../core/dtype.js';
+import { type CpuPreparer, check, outputBuffer, sizeOf, transposeCopy } from './util.js';
+import { type Sgemm, type SgemmPlan, wasmSgemm } from './wasm/sgemm.js';
 import { sgemmPool } from './wasm/threads.js';
 
 // Tile and block sizes (elements). The micro-tile is MR×NR = 4×4: sixteen accumulators plus eight operands
@@ -308,7 +308,7 @@ let cScratch = new Float64Array(0);
  */
 const WASM_MIN_WORK = 1024;
 
-const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
+const dotGeneral: CpuPreparer = (inputs, params: DotGeneralParams, out) => {
   const lhs = inputs[0]!;
   const rhs = inputs[1]!;
   const lc = params.contract[0];
@@ -318,9 +318,6 @@ const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
   check(lc.length === rc.length && lb.length === rb.length, 'dot_general: mismatched contracting/batch dimension lists');
   const ls = lhs.shape;
   const rs = rhs.shape;
-  // (index lists joined with concat rather than spread into array literals, and no destructuring or for-of:
-  // V8 compiles those into iteration-protocol code, which made this function one of the costliest for TurboFan
-  // to optimise, about 0.1 s of a core in each worker while its first steps ran)
   const lUsed = new Set(lc.concat(lb));
   const rUsed = new Set(rc.concat(rb));
   const lf: number[] = [];
@@ -337,91 +334,92 @@ const dotGeneralKernel: CpuKernel = (inputs, params: DotGeneralParams, out) => {
   const K = prod(ls, lc);
   const N = prod(rs, rf);
   for (let i = 0; i < lc.length; i++) check(ls[lc[i]!] === rs[rc[i]!], 'dot_general: contracting dimension sizes differ');
-  // A planned buffer is zeroed only on the paths that accumulate into it: the wasm kernel writes every element
-  // (a [60, 784] weight gradient's memset is a fiftieth of a training step).
-  const planned = out.buffer !== undefined;
-  const o = out.buffer ?? allocate(out.dtype, Bn * M * N);
-  const zeroed = (): TypedArray => (planned ? o.fill(0) : o);
-  check(o.length === Bn * M * N, 'dot_general: output size does not match operands');
-  if (o.length === 0) return o;
+  const size = Bn * M * N;
+  check(size === sizeOf(out.shape), 'dot_general: output size does not match operands');
 
-  // lhs as [B, M, K] with strides (aB, sAm, sAk)
-  let A = lhs.handle;
-  let sAm: number, sAk: number;
+  // lhs as [B, M, K] with strides (aB, sAm, sAk), rhs as [B, K, N] with strides (bB, sBk, sBn); an operand in
+  // neither order is copied into the first (lPerm / rPerm)
+  let sAm = K;
+  let sAk = 1;
+  let lPerm: number[] | undefined;
   const lOrder = lb.concat(lf, lc);
-  if (isInOrder(ls, lOrder)) {
-    sAm = K;
-    sAk = 1;
-  } else if (isInOrder(ls, lb.concat(lc, lf))) {
-    sAm = 1;
-    sAk = M;
-  } else {
-    A = transposeCopy(lhs.handle, ls, lOrder, lhs.dtype);
-    sAm = K;
-    sAk = 1;
+  if (!isInOrder(ls, lOrder)) {
+    if (isInOrder(ls, lb.concat(lc, lf))) {
+      sAm = 1;
+      sAk = M;
+    } else lPerm = lOrder;
   }
-  // rhs as [B, K, N] with strides (bB, sBk, sBn)
-  let Bm = rhs.handle;
-  let sBk: number, sBn: number;
+  let sBk = N;
+  let sBn = 1;
+  let rPerm: number[] | undefined;
   const rOrder = rb.concat(rc, rf);
-  if (isInOrder(rs, rOrder)) {
-    sBk = N;
-    sBn = 1;
-  } else if (isInOrder(rs, rb.concat(rf, rc))) {
-    sBk = 1;
-    sBn = K;
-  } else {
-    Bm = transposeCopy(rhs.handle, rs, rOrder, rhs.dtype);
-    sBk = N;
-    sBn = 1;
+  if (!isInOrder(rs, rOrder)) {
+    if (isInOrder(rs, rb.concat(rf, rc))) {
+      sBk = 1;
+      sBn = K;
+    } else rPerm = rOrder;
   }
   // With M == 1 (or K == 1, N == 1) both layouts match and the strides above agree for every index used.
   const aB = M * K;
   const bB = K * N;
   const cB = M * N;
-
-  if (out.dtype === 'int32' || out.dtype === 'bool') {
-    zeroed();
-    for (let b = 0; b < Bn; b++) gemmInt(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, o, b * cB, out.dtype === 'bool');
-    return o;
-  }
-  if (K === 0) return zeroed();
-
+  const integer = out.dtype === 'int32' || out.dtype === 'bool';
   // float32 matrix–matrix products with at least WASM_MIN_WORK multiply-adds per batch run on the WebAssembly
-  // SIMD kernel (wasm/sgemm.ts, 7–10× the JS kernel), which sums in float32 rather than float64. The environment
-  // variable XS_WASM=0 keeps every product on the JS path below (for comparison, or as an escape hatch).
-  if (M > 1 && N > 1 && M * N * K >= WASM_MIN_WORK && o instanceof Float32Array && A instanceof Float32Array && Bm instanceof Float32Array) {
-    const sgemm = wasmSgemm();
-    // Products of at least matmulThreads.minWork (6M multiply-adds: below, handing over costs what a second
-    // thread gains) are split between threads (wasm/threads.ts) once the pool is up, with the same sums bit
-    // for bit (the pool runs the same kernel config); smaller ones (and all until then, or with XS_THREADS=1)
-    // use one.
-    const pool = sgemm ? sgemmPool(M * N * K, sgemm.cfg) : undefined;
-    // (run returns false, having written nothing, when wasm cannot get the memory: then the JS path runs)
-    const run = (aOff: number, bOff: number, cOff: number): boolean =>
-      (pool !== undefined && pool.run(M, N, K, A, aOff, sAm, sAk, Bm, bOff, sBk, sBn, o, cOff)) ||
-      sgemm!.run(M, N, K, A, aOff, sAm, sAk, Bm, bOff, sBk, sBn, o, cOff);
-    let ok = sgemm !== undefined;
-    for (let b = 0; ok && b < Bn; b++) ok = run(b * aB, b * bB, b * cB);
-    if (ok) return o;
-  }
-  zeroed();
+  // SIMD kernel (wasm/sgemm.ts, 7–10× the JS kernel), which sums in float32 rather than float64. The switches
+  // (XS_WASM=0: every product on the JS path below) are read at each call, as is the thread pool's readiness.
+  const wasmShaped = M > 1 && N > 1 && M * N * K >= WASM_MIN_WORK && out.dtype === 'float32' && lhs.dtype === 'float32' && rhs.dtype === 'float32';
+  let planned: { sgemm: Sgemm; plan: SgemmPlan } | undefined; // (the kernel in use changes only with wasmMatmul.fma)
 
-  let C: Float64Array;
-  if (o instanceof Float64Array) C = o;
-  else if (o.length > 1 << 20) C = new Float64Array(o.length); // don't keep huge scratch alive
-  else {
-    if (cScratch.length < o.length) cScratch = new Float64Array(o.length);
-    C = cScratch;
-    C.fill(0, 0, o.length);
-  }
-  const vec = M === 1 || N === 1;
-  for (let b = 0; b < Bn; b++) {
-    if (vec) gemv(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, C, b * cB);
-    else gemmBlocked(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, C, b * cB, N);
-  }
-  if (C !== o) o.set(C.subarray(0, o.length));
-  return o;
+  return (ins, into) => {
+    // A planned buffer is zeroed only on the paths that accumulate into it: the wasm kernel writes every element
+    // (a [60, 784] weight gradient's memset is a fiftieth of a training step).
+    const o = outputBuffer(into, out.dtype, size);
+    if (size === 0) return o;
+    const A = lPerm ? transposeCopy(ins[0]!, ls, lPerm, lhs.dtype) : ins[0]!;
+    const Bm = rPerm ? transposeCopy(ins[1]!, rs, rPerm, rhs.dtype) : ins[1]!;
+    if (integer) {
+      for (let b = 0; b < Bn; b++) gemmInt(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, o, b * cB, out.dtype === 'bool');
+      return o;
+    }
+    if (K === 0) return o.fill(0);
+    if (wasmShaped) {
+      const sgemm = wasmSgemm();
+      if (sgemm) {
+        if (planned?.sgemm !== sgemm) planned = { sgemm, plan: sgemm.plan(M, N, K, sAm, sAk, sBk, sBn) };
+        const plan = planned.plan;
+        // Products of at least matmulThreads.minWork (6M multiply-adds: below, handing over costs what a second
+        // thread gains) are split between threads (wasm/threads.ts) once the pool is up, with the same sums bit
+        // for bit (the pool runs the same kernel config); smaller ones (and all until then, or with XS_THREADS=1)
+        // use one. (run returns false, having written nothing, when wasm cannot get the memory: then the JS
+        // path runs.)
+        const pool = sgemmPool(M * N * K, sgemm.cfg);
+        let ok = true;
+        for (let b = 0; ok && b < Bn; b++) {
+          const f32 = o as Float32Array;
+          ok =
+            (pool !== undefined && pool.run(M, N, K, A as Float32Array, b * aB, sAm, sAk, Bm as Float32Array, b * bB, sBk, sBn, f32, b * cB)) ||
+            sgemm.runPlan(plan, A as Float32Array, b * aB, Bm as Float32Array, b * bB, f32, b * cB);
+        }
+        if (ok) return o;
+      }
+    }
+    o.fill(0);
+    let C: Float64Array;
+    if (o instanceof Float64Array) C = o;
+    else if (o.length > 1 << 20) C = new Float64Array(o.length); // don't keep huge scratch alive
+    else {
+      if (cScratch.length < o.length) cScratch = new Float64Array(o.length);
+      C = cScratch;
+      C.fill(0, 0, o.length);
+    }
+    const vec = M === 1 || N === 1;
+    for (let b = 0; b < Bn; b++) {
+      if (vec) gemv(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, C, b * cB);
+      else gemmBlocked(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, C, b * cB, N);
+    }
+    if (C !== o) o.set(C.subarray(0, o.length));
+    return o;
+  };
 };
 
-export const matmulKernels: ReadonlyMap<string, CpuKernel> = new Map<string, CpuKernel>([['dot_general', dotGeneralKernel]]);
+export const matmulPreparers: ReadonlyMap<string, CpuPreparer> = new Map<string, CpuPreparer>([['dot_general', dotGeneral]]);

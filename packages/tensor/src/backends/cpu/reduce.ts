@@ -10,7 +10,7 @@
  * Any other axis set alternates between those two run kinds.
  */
 import type { DType, TypedArray } from '../../core/dtype.js';
-import { type Merged, allocOut, check, forEachRun, mergeDims, sizeOf, stridesOf, type CpuKernel } from './util.js';
+import { type CpuPreparer, type Merged, check, forEachRun, mergeDims, outputBuffer, sizeOf, stridesOf } from './util.js';
 
 type Kind = 0 | 1; // 0 = sum, 1 = max
 const SUM: Kind = 0;
@@ -114,9 +114,9 @@ function accumulator(size: number, init: number): Float64Array {
   return acc;
 }
 
-function reduceKernel(kind: Kind): CpuKernel {
+function reducePreparer(kind: Kind): CpuPreparer {
   // (indexed loops only, no for-of, spread or destructuring of arrays: V8 compiles those into iteration-protocol
-  // code, and this function was among the costliest for TurboFan to optimise, in each worker as it started)
+  // code, which TurboFan then has to optimise in each worker as it starts)
   return (inputs, params: { axes: readonly number[] }, out) => {
     const x = inputs[0]!;
     const axes = params.axes;
@@ -128,12 +128,10 @@ function reduceKernel(kind: Kind): CpuKernel {
       check(Number.isInteger(a) && a >= 0 && a < rank, `reduce: axis ${a} out of range for rank ${rank}`);
       reduced[a] = true;
     }
-    const o = allocOut(out);
-    const outSize = o.length;
+    const outSize = sizeOf(out.shape);
     const init = kind === SUM ? 0 : maxInit(x.dtype);
-    const acc = accumulator(outSize, init);
     const folds = FOLDS.get(x.dtype)!;
-    const xs = x.handle;
+    let fold: (xs: TypedArray, acc: Float64Array) => void = () => {};
     if (outSize > 0 && sizeOf(shape) > 0) {
       // accumulator strides over the input's dims: 0 on reduced axes
       const keptShape: number[] = [];
@@ -151,12 +149,18 @@ function reduceKernel(kind: Kind): CpuKernel {
       // the common 2-D sums (a matrix's rows, or its columns: the batch axis) with independent sums side by side;
       // each output still adds its terms in order, so the results are those of the general loops below
       const matrix = kind === SUM && r === 1 && xs0[0] === L && xs0[1] === 1;
-      if (matrix && accS[0] === 1 && accInner === 0) folds.sumRows(xs, acc, m.shape[0]!, L);
-      else if (matrix && accS[0] === 0 && accInner === 1) folds.sumCols(xs, acc, m.shape[0]!, L);
-      else foldRuns(kind, folds, xs, acc, m, L, accInner === 0);
+      const R = m.shape[0]!;
+      if (matrix && accS[0] === 1 && accInner === 0) fold = (xs, acc) => folds.sumRows(xs, acc, R, L);
+      else if (matrix && accS[0] === 0 && accInner === 1) fold = (xs, acc) => folds.sumCols(xs, acc, R, L);
+      else fold = (xs, acc) => foldRuns(kind, folds, xs, acc, m, L, accInner === 0);
     }
-    o.set(acc);
-    return o;
+    return (ins, into) => {
+      const acc = accumulator(outSize, init);
+      fold(ins[0]!, acc);
+      const o = outputBuffer(into, out.dtype, outSize);
+      o.set(acc);
+      return o;
+    };
   };
 }
 
@@ -176,60 +180,63 @@ function foldRuns(kind: Kind, folds: Folds, xs: TypedArray, acc: Float64Array, m
 }
 
 /** argmax along `axis`: the first index of the maximum; NaN counts as the maximum (numpy). */
-const argmaxKernel: CpuKernel = (inputs, params: { axis: number }, out) => {
-  const x = inputs[0]!;
+const argmax: CpuPreparer = (inputs, params: { axis: number }, out) => {
   const axis = params.axis;
-  const shape = x.shape;
+  const shape = inputs[0]!.shape;
   check(Number.isInteger(axis) && axis >= 0 && axis < shape.length, `argmax: axis ${axis} out of range for rank ${shape.length}`);
-  const o = allocOut(out) as Int32Array;
   const outer = sizeOf(shape.slice(0, axis));
   const n = shape[axis]!;
   const inner = sizeOf(shape.slice(axis + 1));
-  if (o.length === 0) return o;
-  if (n === 0) throw new RangeError(`argmax: cannot take the argmax of an empty axis ${axis}`);
-  const xs = x.handle;
-  if (inner === 1) {
+  const size = sizeOf(out.shape);
+  if (size > 0 && n === 0) throw new RangeError(`argmax: cannot take the argmax of an empty axis ${axis}`);
+  return (ins, into) => {
+    const o = outputBuffer(into, out.dtype, size) as Int32Array;
+    if (size === 0) return o;
+    const xs = ins[0]!;
+    if (inner === 1) {
+      for (let p = 0; p < outer; p++) {
+        const base = p * n;
+        let best = xs[base]!;
+        let bi = 0;
+        if (best === best) {
+          for (let i = 1; i < n; i++) {
+            const v = xs[base + i]!;
+            if (v > best || v !== v) {
+              best = v;
+              bi = i;
+              if (v !== v) break;
+            }
+          }
+        }
+        o[p] = bi;
+      }
+      return o;
+    }
+    // vectorised over the inner block: walk the reduced axis in the outer loop so reads stay contiguous
+    o.fill(0);
+    const best = new Float64Array(inner);
     for (let p = 0; p < outer; p++) {
-      const base = p * n;
-      let best = xs[base]!;
-      let bi = 0;
-      if (best === best) {
-        for (let i = 1; i < n; i++) {
-          const v = xs[base + i]!;
-          if (v > best || v !== v) {
-            best = v;
-            bi = i;
-            if (v !== v) break;
+      const base = p * n * inner;
+      const ob = p * inner;
+      for (let j = 0; j < inner; j++) best[j] = xs[base + j]!;
+      for (let i = 1; i < n; i++) {
+        const row = base + i * inner;
+        for (let j = 0; j < inner; j++) {
+          const v = xs[row + j]!;
+          const b = best[j]!;
+          if (v > b || (v !== v && b === b)) {
+            best[j] = v;
+            o[ob + j] = i;
           }
         }
       }
-      o[p] = bi;
     }
     return o;
-  }
-  // vectorised over the inner block: walk the reduced axis in the outer loop so reads stay contiguous
-  const best = new Float64Array(inner);
-  for (let p = 0; p < outer; p++) {
-    const base = p * n * inner;
-    const ob = p * inner;
-    for (let j = 0; j < inner; j++) best[j] = xs[base + j]!;
-    for (let i = 1; i < n; i++) {
-      const row = base + i * inner;
-      for (let j = 0; j < inner; j++) {
-        const v = xs[row + j]!;
-        const b = best[j]!;
-        if (v > b || (v !== v && b === b)) {
-          best[j] = v;
-          o[ob + j] = i;
-        }
-      }
-    }
-  }
-  return o;
+  };
 };
 
-export const reduceKernels: ReadonlyMap<string, CpuKernel> = new Map<string, CpuKernel>([
-  ['reduce_sum', reduceKernel(SUM)],
-  ['reduce_max', reduceKernel(MAX)],
-  ['argmax', argmaxKernel],
+export const reducePreparers: ReadonlyMap<string, CpuPreparer> = new Map<string, CpuPreparer>([
+  ['reduce_sum', reducePreparer(SUM)],
+  ['reduce_max', reducePreparer(MAX)],
+  ['argmax', argmax],
 ]);

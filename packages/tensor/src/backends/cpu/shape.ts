@@ -1,41 +1,43 @@
 /**
  * Shape and layout kernels: reshape, transpose, broadcast_in_dim, slice, pad, concatenate,
- * convert_element_type and stop_gradient. All of them are strided copies (see `copyStrided`), except the
- * identities (reshape, stop_gradient), which return the input buffer itself: CPU buffers are immutable.
+ * convert_element_type and stop_gradient. All of them are strided copies (see `stridedCopy`, planned when the
+ * kernel is prepared), except the identities (reshape, stop_gradient), which return the input buffer itself:
+ * CPU buffers are immutable.
  */
 import type { DType, TypedArray } from '../../core/dtype.js';
-import { allocOut, check, copyStrided, sizeOf, stridesOf, type CpuKernel } from './util.js';
+import type { KernelAval, PreparedKernel } from '../backend.js';
+import { mapPacked } from '../../core/arrays.js';
+import { type CpuPreparer, type StridedCopy, check, outputBuffer, sizeOf, stridesOf, stridedCopy } from './util.js';
 
-const identity: CpuKernel = (inputs, _params, out) => {
-  const x = inputs[0]!;
-  check(x.handle.length === sizeOf(out.shape), `reshape: size ${x.handle.length} does not match output shape [${out.shape.join(', ')}]`);
-  return x.handle;
+const identity: CpuPreparer = (inputs, _params, out) => {
+  const n = sizeOf(inputs[0]!.shape);
+  check(n === sizeOf(out.shape), `reshape: size ${n} does not match output shape [${out.shape.join(', ')}]`);
+  return (ins) => ins[0]!;
 };
 
-const transposeKernel: CpuKernel = (inputs, params: { perm: readonly number[] }, out) => {
+/** A kernel that is one strided copy of its operand into a fresh output (every element written). */
+function copyKernel(copy: StridedCopy, srcOff: number, out: KernelAval): PreparedKernel<TypedArray> {
+  const size = sizeOf(out.shape);
+  return (ins, into) => {
+    const o = outputBuffer(into, out.dtype, size);
+    copy(ins[0]!, srcOff, o, 0);
+    return o;
+  };
+}
+
+const transpose: CpuPreparer = (inputs, params: { perm: readonly number[] }, out) => {
   const x = inputs[0]!;
   const perm = params.perm;
   check(perm.length === x.shape.length, 'transpose: perm length does not match rank');
-  const o = allocOut(out);
   const inStrides = stridesOf(x.shape);
-  copyStrided(
-    x.handle,
-    0,
-    perm.map((p) => inStrides[p]!),
-    o,
-    0,
-    stridesOf(out.shape),
-    out.shape,
-  );
-  return o;
+  return copyKernel(stridedCopy(mapPacked(perm, (p) => inStrides[p]!), stridesOf(out.shape), out.shape), 0, out);
 };
 
-const broadcastInDimKernel: CpuKernel = (inputs, params: { shape: readonly number[]; dims: readonly number[] }, out) => {
+const broadcastInDim: CpuPreparer = (inputs, params: { shape: readonly number[]; dims: readonly number[] }, out) => {
   const x = inputs[0]!;
   const dims = params.dims;
   const os = out.shape;
   check(dims.length === x.shape.length, 'broadcast_in_dim: dims length does not match operand rank');
-  const o = allocOut(out);
   const inStrides = stridesOf(x.shape);
   const src = new Array<number>(os.length).fill(0);
   for (let i = 0; i < dims.length; i++) {
@@ -44,15 +46,13 @@ const broadcastInDimKernel: CpuKernel = (inputs, params: { shape: readonly numbe
     check(n === os[d] || n === 1, `broadcast_in_dim: operand dim ${i} (${n}) cannot broadcast to ${os[d]}`);
     if (n === os[d]) src[d] = inStrides[i]!;
   }
-  copyStrided(x.handle, 0, src, o, 0, stridesOf(os), os);
-  return o;
+  return copyKernel(stridedCopy(src, stridesOf(os), os), 0, out);
 };
 
-const sliceKernel: CpuKernel = (inputs, params: { start: readonly number[]; limit: readonly number[]; step?: readonly number[] }, out) => {
+const slice: CpuPreparer = (inputs, params: { start: readonly number[]; limit: readonly number[]; step?: readonly number[] }, out) => {
   const x = inputs[0]!;
   const { start } = params;
   const step = params.step ?? start.map(() => 1);
-  const o = allocOut(out);
   const inStrides = stridesOf(x.shape);
   let off = 0;
   const src: number[] = [];
@@ -60,37 +60,48 @@ const sliceKernel: CpuKernel = (inputs, params: { start: readonly number[]; limi
     off += start[d]! * inStrides[d]!;
     src.push(inStrides[d]! * step[d]!);
   }
-  copyStrided(x.handle, off, src, o, 0, stridesOf(out.shape), out.shape);
-  return o;
+  return copyKernel(stridedCopy(src, stridesOf(out.shape), out.shape), off, out);
 };
 
-const padKernel: CpuKernel = (inputs, params: { lo: readonly number[]; hi: readonly number[]; value: number | boolean }, out) => {
+const pad: CpuPreparer = (inputs, params: { lo: readonly number[]; hi: readonly number[]; value: number | boolean }, out) => {
   const x = inputs[0]!;
   const { lo } = params;
-  const o = allocOut(out);
   const value = Number(params.value ?? 0);
-  if (value !== 0) o.fill(out.dtype === 'bool' ? (value !== 0 ? 1 : 0) : value);
+  const fill = out.dtype === 'bool' ? (value !== 0 ? 1 : 0) : value;
   const os = stridesOf(out.shape);
   let off = 0;
   for (let d = 0; d < lo.length; d++) {
     check(lo[d]! >= 0, 'pad: negative padding is not supported');
     off += lo[d]! * os[d]!;
   }
-  copyStrided(x.handle, 0, stridesOf(x.shape), o, off, os, x.shape);
-  return o;
+  const copy = stridedCopy(stridesOf(x.shape), os, x.shape);
+  const size = sizeOf(out.shape);
+  return (ins, into) => {
+    const o = outputBuffer(into, out.dtype, size).fill(fill); // (the padding: every element not copied over)
+    copy(ins[0]!, 0, o, off);
+    return o;
+  };
 };
 
-const concatenateKernel: CpuKernel = (inputs, params: { axis: number }, out) => {
+const concatenate: CpuPreparer = (inputs, params: { axis: number }, out) => {
   const axis = params.axis;
-  const o = allocOut(out);
   const os = stridesOf(out.shape);
+  const copies: StridedCopy[] = [];
+  const offsets: number[] = [];
   let at = 0;
-  for (const x of inputs) {
-    copyStrided(x.handle, 0, stridesOf(x.shape), o, at * os[axis]!, os, x.shape);
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i]!;
+    copies.push(stridedCopy(stridesOf(x.shape), os, x.shape));
+    offsets.push(at * os[axis]!);
     at += x.shape[axis]!;
   }
   check(at === out.shape[axis], 'concatenate: operand sizes along the axis do not add up to the output');
-  return o;
+  const size = sizeOf(out.shape);
+  return (ins, into) => {
+    const o = outputBuffer(into, out.dtype, size);
+    for (let i = 0; i < copies.length; i++) copies[i]!(ins[i]!, 0, o, offsets[i]!);
+    return o;
+  };
 };
 
 /** Convert between dtypes: float→int32 truncates toward zero, →bool is x != 0, bool→number is 0/1. */
@@ -105,20 +116,25 @@ export function convertArray(src: TypedArray, from: DType, to: DType, dst: Typed
   dst.set(src);
 }
 
-const convertKernel: CpuKernel = (inputs, params: { dtype: DType }, out) => {
-  const x = inputs[0]!;
-  const o = allocOut(out);
-  convertArray(x.handle, x.dtype, params.dtype ?? out.dtype, o);
-  return o;
+const convert: CpuPreparer = (inputs, params: { dtype: DType }, out) => {
+  const from = inputs[0]!.dtype;
+  const to = params.dtype ?? out.dtype;
+  const size = sizeOf(out.shape);
+  return (ins, into) => {
+    const o = outputBuffer(into, out.dtype, size);
+    convertArray(ins[0]!, from, to, o);
+    return o;
+  };
 };
 
-export const shapeKernels: ReadonlyMap<string, CpuKernel> = new Map<string, CpuKernel>([
+/** The layout primitives' kernels, prepared by jit (cpu/index.ts makes the eager kernels from them). */
+export const shapePreparers: ReadonlyMap<string, CpuPreparer> = new Map<string, CpuPreparer>([
   ['reshape', identity],
   ['stop_gradient', identity],
-  ['transpose', transposeKernel],
-  ['broadcast_in_dim', broadcastInDimKernel],
-  ['slice', sliceKernel],
-  ['pad', padKernel],
-  ['concatenate', concatenateKernel],
-  ['convert_element_type', convertKernel],
+  ['transpose', transpose],
+  ['broadcast_in_dim', broadcastInDim],
+  ['slice', slice],
+  ['pad', pad],
+  ['concatenate', concatenate],
+  ['convert_element_type', convert],
 ]);

@@ -8,11 +8,26 @@
  */
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { allocate } from '../../core/dtype.js';
-import type { Kernel, KernelInput, KernelOutput } from '../backend.js';
+import type { Kernel, KernelInput, KernelOutput, KernelPreparer } from '../backend.js';
+import { mapPacked } from '../../core/arrays.js';
 import { type Merged, mergeDims, sizeOf, stridesOf } from '../../core/shape.js';
 
 export type CpuInput = KernelInput<TypedArray>;
 export type CpuKernel = Kernel<TypedArray>;
+export type CpuPreparer = KernelPreparer<TypedArray>;
+
+/** The eager kernel of a preparer: the kernel prepared on the spot for one call (one piece of code for both). */
+export function eagerKernel(prepare: CpuPreparer): CpuKernel {
+  return (inputs, params, out) => prepare(inputs, params, out)(mapPacked(inputs, (x) => x.handle), out.buffer);
+}
+
+/**
+ * The buffer a prepared kernel writes: `into` (jit's planned one) as it is, for a kernel that writes every
+ * element, or a fresh (zeroed) one.
+ */
+export function outputBuffer(into: TypedArray | undefined, dtype: DType, size: number): TypedArray {
+  return into ?? allocate(dtype, size);
+}
 
 /** Shape arithmetic is shared with the core (and the gpu backend). */
 export { type Merged, mergeDims, sizeOf, stridesOf };
@@ -65,19 +80,15 @@ export function forEachRun(m: Merged, base: readonly number[], fn: (offsets: num
 }
 
 /**
- * dst[dstOff + Σ i_d·dstStrides[d]] = src[srcOff + Σ i_d·srcStrides[d]] for every index tuple of `shape`.
- * Both arrays must hold the same element type (the values are copied as numbers).
+ * A strided copy planned for one shape and pair of strides (the dims merged and the loop chosen once):
+ * `copy(src, srcOff, dst, dstOff)` sets dst[dstOff + Σ i_d·dstStrides[d]] = src[srcOff + Σ i_d·srcStrides[d]]
+ * for every index tuple of `shape`. Both arrays must hold the same element type (values copied as numbers).
  */
-export function copyStrided(
-  src: TypedArray,
-  srcOff: number,
-  srcStrides: readonly number[],
-  dst: TypedArray,
-  dstOff: number,
-  dstStrides: readonly number[],
-  shape: readonly number[],
-): void {
-  if (sizeOf(shape) === 0) return;
+export type StridedCopy = (src: TypedArray, srcOff: number, dst: TypedArray, dstOff: number) => void;
+
+/** Plan a strided copy (see {@link StridedCopy}); kernels prepared by jit plan theirs once, at compile time. */
+export function stridedCopy(srcStrides: readonly number[], dstStrides: readonly number[], shape: readonly number[]): StridedCopy {
+  if (sizeOf(shape) === 0) return () => {};
   const m = mergeDims(shape, [srcStrides, dstStrides]);
   const rank = m.shape.length;
   const ss = m.strides[0]!;
@@ -93,26 +104,24 @@ export function copyStrided(
     // iterate over the dims before the last two; the last two are handled by the tiled loop
     const outer: Merged = { shape: m.shape.slice(0, rank - 2).concat(1), strides: [ss.slice(0, rank - 2).concat(0), ds.slice(0, rank - 2).concat(0)] };
     const T = 32;
-    forEachRun(outer, [srcOff, dstOff], (o) => {
-      const so = o[0]!;
-      const dO = o[1]!;
-      for (let r0 = 0; r0 < R; r0 += T) {
-        const r1 = Math.min(R, r0 + T);
-        for (let c0 = 0; c0 < L; c0 += T) {
-          const c1 = Math.min(L, c0 + T);
-          for (let r = r0; r < r1; r++) {
-            const sb = so + r; // ss[rank-2] === 1
-            const db = dO + r * dR;
-            for (let c = c0; c < c1; c++) dst[db + c] = src[sb + c * sIn]!;
+    return (src, srcOff, dst, dstOff) =>
+      forEachRun(outer, [srcOff, dstOff], (o) => {
+        const so = o[0]!;
+        const dO = o[1]!;
+        for (let r0 = 0; r0 < R; r0 += T) {
+          const r1 = Math.min(R, r0 + T);
+          for (let c0 = 0; c0 < L; c0 += T) {
+            const c1 = Math.min(L, c0 + T);
+            for (let r = r0; r < r1; r++) {
+              const sb = so + r; // ss[rank-2] === 1
+              const db = dO + r * dR;
+              for (let c = c0; c < c1; c++) dst[db + c] = src[sb + c * sIn]!;
+            }
           }
         }
-      }
-    });
-    return;
+      });
   }
-  forEachRun(m, [srcOff, dstOff], (o) => {
-    const so = o[0]!;
-    const dO = o[1]!;
+  const run = (src: TypedArray, so: number, dst: TypedArray, dO: number): void => {
     if (sIn === 1 && dIn === 1) {
       // Long contiguous runs (e.g. concatenating weight matrices along axis 0) are a memcpy.
       if (L >= 64) dst.set(src.subarray(so, so + L), dO);
@@ -123,7 +132,31 @@ export function copyStrided(
     } else {
       for (let i = 0; i < L; i++) dst[dO + i * dIn] = src[so + i * sIn]!;
     }
-  });
+  };
+  if (rank === 1) return run;
+  if (rank === 2) {
+    // (the common case, without forEachRun's per-call arrays and closure)
+    const R = m.shape[0]!;
+    const sR = ss[0]!;
+    const dR = ds[0]!;
+    return (src, srcOff, dst, dstOff) => {
+      for (let r = 0; r < R; r++) run(src, srcOff + r * sR, dst, dstOff + r * dR);
+    };
+  }
+  return (src, srcOff, dst, dstOff) => forEachRun(m, [srcOff, dstOff], (o) => run(src, o[0]!, dst, o[1]!));
+}
+
+/** A strided copy planned and run at once (see {@link stridedCopy}). */
+export function copyStrided(
+  src: TypedArray,
+  srcOff: number,
+  srcStrides: readonly number[],
+  dst: TypedArray,
+  dstOff: number,
+  dstStrides: readonly number[],
+  shape: readonly number[],
+): void {
+  stridedCopy(srcStrides, dstStrides, shape)(src, srcOff, dst, dstOff);
 }
 
 /** A contiguous copy of `x` transposed by `perm` (numpy.transpose semantics). */

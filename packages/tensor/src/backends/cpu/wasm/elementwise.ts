@@ -25,6 +25,7 @@
  * apply to groups compiled afterwards.
  */
 import type { TypedArray } from '../../../core/dtype.js';
+import { mapPacked } from '../../../core/arrays.js';
 import type { Jaxpr, Var } from '../../../ir/jaxpr.js';
 import type { FusedKernel, KernelInput } from '../../backend.js';
 import { Body, encodeModule, i32, v128, type SimdOp } from './encoder.js';
@@ -252,6 +253,7 @@ export function compileWasmFused(group: Jaxpr, dims: readonly number[], strides:
   // Views of the outputs in wasm memory, made again only when the memory has grown (so a call allocates
   // nothing but the outputs jit did not plan).
   let views: TypedArray[] = [];
+  const outs: TypedArray[] = mapPacked(outOff, () => undefined as unknown as TypedArray);
   return (inputs: readonly KernelInput<TypedArray>[], buffers?: readonly (TypedArray | undefined)[]) => {
     const have = mem.memory.buffer.byteLength / PAGE;
     if (have < pages) mem.memory.grow(pages - have);
@@ -270,13 +272,12 @@ export function compileWasmFused(group: Jaxpr, dims: readonly number[], strides:
     }
     run();
     stats.wasmRuns++;
-    const outs: TypedArray[] = [];
     for (let o = 0; o < views.length; o++) {
       const dst = buffers?.[o] ?? (outBool[o] ? new Uint8Array(size) : new Float32Array(size));
       dst.set(views[o]!);
-      outs.push(dst);
+      outs[o] = dst;
     }
-    return outs;
+    return outs; // (the same list at every call: see FusedKernel)
   };
 }
 

@@ -61,7 +61,7 @@ interface Instance {
  * decides speed.
  */
 export class ZeroSkipping {
-  private readonly state = new Map<string, { a: boolean; b: boolean; retry: number }>();
+  private readonly state = new Map<string, SkipState>();
   /** Products run with A's / B's panels listed (for tests). */
   listed = { a: 0, b: 0 };
 
@@ -75,33 +75,39 @@ export class ZeroSkipping {
     return skippingOn(this.cfg) && M * N * K >= wasmMatmul.skipZerosMinWork;
   }
 
-  /**
-   * The list areas to pass to `run` (0: that side not listed): a side only where the other operand is finite
-   * (0·∞ and 0·NaN are NaN), as `finite(p, n)` (kernel.ts: allFinite) tells for A's and B's copies.
-   */
-  choose(M: number, N: number, K: number, sAm: number, sAk: number, sBk: number, sBn: number, L: SgemmLayout, finite: (p: number, n: number) => number): { key: string; la: number; lb: number } {
+  /** The learned state of the products of one signature (sizes and strides): a planned product keeps it. */
+  stateOf(M: number, N: number, K: number, sAm: number, sAk: number, sBk: number, sBn: number): SkipState {
     const key = `${M},${N},${K},${sAm},${sAk},${sBk},${sBn}`;
     let s = this.state.get(key);
     if (!s) {
       if (this.state.size >= 1024) this.state.clear(); // (a program with ever new shapes: start learning again)
       this.state.set(key, (s = { a: true, b: true, retry: RETRY_AFTER }));
     }
-    else if (!(s.a && s.b) && --s.retry <= 0) Object.assign(s, { a: true, b: true, retry: RETRY_AFTER });
+    return s;
+  }
+
+  /**
+   * The list areas to pass to `run` (0: that side not listed): a side only where the other operand is finite
+   * (0·∞ and 0·NaN are NaN), as `finite(p, n)` (kernel.ts: allFinite) tells for A's and B's copies.
+   */
+  choose(s: SkipState, L: SgemmLayout, finite: (p: number, n: number) => number): { la: number; lb: number } {
+    if (!(s.a && s.b) && --s.retry <= 0) {
+      s.a = s.b = true;
+      s.retry = RETRY_AFTER;
+    }
     const la = s.a && finite(L.rb, L.bLen) ? L.la : 0;
     const lb = s.b && finite(L.ra, L.aLen) ? L.lb : 0;
     if (la) this.listed.a++;
     if (lb) this.listed.b++;
-    return { key, la, lb };
+    return { la, lb };
   }
 
   /**
    * After a run with lists at la / lb (an area's, in `ints`): drop a side whose lists for the last block of rows
    * (A) or columns (B) and the last K block (what the area holds at the end) had too few zero slices.
    */
-  learn(key: string, la: number, lb: number, ints: Int32Array, M: number, N: number, K: number, kcMax: number): void {
+  learn(s: SkipState, la: number, lb: number, ints: Int32Array, M: number, N: number, K: number, kcMax: number): void {
     const { cfg } = this;
-    const s = this.state.get(key);
-    if (!s) return;
     const kc = K - Math.floor((K - 1) / kcMax) * kcMax;
     const zeroFraction = (list: number, n: number, W: number): number => {
       const panels = Math.ceil(n / W);
@@ -112,6 +118,13 @@ export class ZeroSkipping {
     if (la !== 0 && zeroFraction(la, M - Math.floor((M - 1) / cfg.MC) * cfg.MC, cfg.MR) < MIN_ZERO_FRACTION) s.a = false;
     if (lb !== 0 && zeroFraction(lb, N - Math.floor((N - 1) / cfg.NC) * cfg.NC, 4 * cfg.NV) < MIN_ZERO_FRACTION) s.b = false;
   }
+}
+
+/** Whether the products of one signature list A's and B's panels now, and when a dropped side is tried again. */
+export interface SkipState {
+  a: boolean;
+  b: boolean;
+  retry: number;
 }
 
 /**
@@ -196,8 +209,22 @@ export class Sgemm {
     B: Float32Array, bOff: number, sBk: number, sBn: number,
     C: Float32Array, cOff: number,
   ): boolean {
+    return this.runPlan(this.plan(M, N, K, sAm, sAk, sBk, sBn), A, aOff, B, bOff, C, cOff);
+  }
+
+  /**
+   * The plan of a product of these sizes and strides: its memory layouts and its zero-skipping state, worked
+   * out once (a matmul that jit prepared keeps one, see cpu/matmul.ts) for any number of `runPlan` calls.
+   */
+  plan(M: number, N: number, K: number, sAm: number, sAk: number, sBk: number, sBn: number): SgemmPlan {
+    return { M, N, K, sAm, sAk, sBk, sBn, dense: undefined, listed: undefined, out: undefined, skip: this.skipping.stateOf(M, N, K, sAm, sAk, sBk, sBn) };
+  }
+
+  /** `run` with a plan from `plan` (the switches in wasmMatmul are read at each call, as `run` does). */
+  runPlan(p: SgemmPlan, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number): boolean {
+    const { M, N, K, sAm, sAk, sBk, sBn } = p;
     const considered = this.skipping.considers(M, N, K);
-    const L = sgemmLayout(this.cfg, M, N, K, sAm, sAk, sBk, sBn, 1, considered);
+    const L = considered ? (p.listed ??= sgemmLayout(this.cfg, M, N, K, sAm, sAk, sBk, sBn, 1, true)) : (p.dense ??= sgemmLayout(this.cfg, M, N, K, sAm, sAk, sBk, sBn, 1, false));
     let w = this.wasm;
     if (L.bytes > MAX_BYTES) return false;
     try {
@@ -211,17 +238,38 @@ export class Sgemm {
       return false; // memory not available (RangeError)
     }
     const { heap } = w;
-    heap.set(A.subarray(aOff, aOff + L.aLen), L.ra >> 2);
-    heap.set(B.subarray(bOff, bOff + L.bLen), L.rb >> 2);
+    // (whole arrays as they are: a subarray is an object per call)
+    heap.set(aOff === 0 && A.length === L.aLen ? A : A.subarray(aOff, aOff + L.aLen), L.ra >> 2);
+    heap.set(bOff === 0 && B.length === L.bLen ? B : B.subarray(bOff, bOff + L.bLen), L.rb >> 2);
     const { MC, NC } = this.cfg;
-    const lists = considered && w.allFinite ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, w.allFinite) : undefined;
-    const la = lists?.la ?? 0;
-    const lb = lists?.lb ?? 0;
+    const lists = considered && w.allFinite ? this.skipping.choose(p.skip, L, w.allFinite) : undefined;
+    const la = lists === undefined ? 0 : lists.la;
+    const lb = lists === undefined ? 0 : lists.lb;
     w.run(0, M, 0, N, K, L.kcMax, MC, NC, L.ra, sAm * 4, sAk * 4, L.rb, sBk * 4, sBn * 4, L.pc, N * 4, L.pa, L.pb, 0, la, lb);
-    C.set(heap.subarray(L.pc >> 2, (L.pc >> 2) + M * N), cOff);
-    if (lists) this.skipping.learn(lists.key, la, lb, w.ints, M, N, K, L.kcMax);
+    let out = p.out;
+    if (w !== this.wasm) out = heap.subarray(L.pc >> 2, (L.pc >> 2) + M * N); // (a temporary memory: not kept)
+    else if (out?.buffer !== heap.buffer || out.byteOffset !== L.pc) out = p.out = new Float32Array(heap.buffer, L.pc, M * N);
+    C.set(out, cOff);
+    if (lists) this.skipping.learn(p.skip, la, lb, w.ints, M, N, K, L.kcMax);
     return true;
   }
+}
+
+/** A product planned by `Sgemm.plan`: sizes and strides, layouts (made on first need), zero-skipping state. */
+export interface SgemmPlan {
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  readonly sAm: number;
+  readonly sAk: number;
+  readonly sBk: number;
+  readonly sBn: number;
+  /** The layouts without and with room for the panels' lists. */
+  dense: SgemmLayout | undefined;
+  listed: SgemmLayout | undefined;
+  /** A view of C in wasm memory, as the last call left it (made again when the memory or the layout changes). */
+  out: Float32Array | undefined;
+  readonly skip: SkipState;
 }
 
 /** Where a product's parts go in wasm memory (byte addresses), for `threads` participants. */

@@ -344,7 +344,8 @@ export class SgemmPool {
     const heap = gen === 0 ? this.heap : new Float32Array(memory.buffer);
     heap.set(A.subarray(aOff, aOff + L.aLen), L.ra >> 2);
     heap.set(B.subarray(bOff, bOff + L.bLen), L.rb >> 2);
-    const lists = considered && inst.allFinite ? this.skipping.choose(M, N, K, sAm, sAk, sBk, sBn, L, inst.allFinite) : undefined;
+    const skip = this.skipping.stateOf(M, N, K, sAm, sAk, sBk, sBn);
+    const lists = considered && inst.allFinite ? this.skipping.choose(skip, L, inst.allFinite) : undefined;
     const la = lists?.la ?? 0;
     const lb = lists?.lb ?? 0;
 
@@ -396,7 +397,7 @@ export class SgemmPool {
     }
     C.set(heap.subarray(L.pc >> 2, (L.pc >> 2) + M * N), cOff);
     // (area 0's lists: those of the calling thread's last chunk)
-    if (lists) this.skipping.learn(lists.key, la, lb, new Int32Array(heap.buffer), M, N, K, L.kcMax);
+    if (lists) this.skipping.learn(skip, la, lb, new Int32Array(heap.buffer), M, N, K, L.kcMax);
     return true;
   }
 
