@@ -38,6 +38,8 @@ import {
   uniform,
 } from '../src/random/index.js';
 import { erf, erfc, erfinv, erfinvF32 } from '../src/random/special.js';
+import { fmaF32 } from '../src/random/float.js';
+import fc from 'fast-check';
 
 afterEach(() => {
   setThreefryPartitionable(false);
@@ -455,6 +457,58 @@ describe('special functions', () => {
     const got = f32Bits(normal(key(1), [6]));
     const want = [1064636947, 3212332355, 1065412494, 1052474700, 1043405148, 1049949126];
     expect(maxUlp(got, want)).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('fmaF32 (the samplers\' float32 fused multiply-add)', () => {
+  /** a·b + c rounded once to float32 (ties to even), exactly, in BigInt: every float32 times 2^149 is an integer. */
+  const exact = (a: number, b: number, c: number): number => {
+    const S = BigInt(a * 2 ** 149) * BigInt(b * 2 ** 149) + BigInt(c * 2 ** 149) * 2n ** 149n; // in units of 2^-298
+    if (S === 0n) return a * b + c; // (the sign of a zero as float64 gives it)
+    const mag = S < 0n ? -S : S;
+    const shift = Math.max(mag.toString(2).length - 24, 149); // 24 significant bits, none below 2^-149
+    let q = mag >> BigInt(shift);
+    const rem = mag - (q << BigInt(shift));
+    const half = 1n << BigInt(shift - 1);
+    if (rem > half || (rem === half && (q & 1n) === 1n)) q += 1n;
+    const v = Number(q) * 2 ** (shift - 298);
+    return Math.fround(S < 0n ? -v : v);
+  };
+  const f32 = Math.fround;
+
+  it('rounds a·b + c once, as the exact sum rounded to float32: random float32s', () => {
+    const float = fc.float({ noNaN: true, noDefaultInfinity: true, min: f32(-1e18), max: f32(1e18) });
+    fc.assert(
+      fc.property(float, float, float, (a, b, c) => {
+        expect(fmaF32(a, b, c)).toBe(exact(a, b, c));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('and at the ties: short mantissas whose sums land on or next to float32 midpoints', () => {
+    // (1 + u·2^-23)·2^e with small u: products and sums that need just over 24 bits, so exact ties and sums one
+    // float64 rounding away from a tie are common
+    const mantissa = fc.tuple(fc.integer({ min: -8, max: 8 }), fc.boolean()).map(([u, neg]) => (neg ? -1 : 1) * (1 + u * 2 ** -23));
+    const exponent = fc.integer({ min: -40, max: 40 });
+    let ties = 0;
+    fc.assert(
+      fc.property(mantissa, exponent, mantissa, exponent, mantissa, fc.integer({ min: -2, max: 30 }), (ma, ea, mb, eb, mc, d) => {
+        // c a little above a·b's magnitude (d), so that the sum needs just over 24 bits
+        const [a, b, c] = [f32(ma * 2 ** ea), f32(mb * 2 ** eb), f32(mc * 2 ** (ea + eb + d))];
+        const want = exact(a, b, c);
+        const s = a * b + c;
+        if (f32(2 * s - f32(s)) === 2 * s - f32(s) && f32(s) !== s) ties++;
+        expect(fmaF32(a, b, c)).toBe(want);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(ties).toBeGreaterThan(50); // (the generator does reach the tie branch)
+    // by hand: (1 + 2^-23)(1 - 2^-23)·2^6 = 2^6 - 2^-40, plus 2^30: the float64 sum is the midpoint 2^30 + 2^6,
+    // the exact one just below it
+    expect(fmaF32(f32(1 + 2 ** -23), f32(64 * (1 - 2 ** -23)), 2 ** 30)).toBe(2 ** 30);
+    expect(fmaF32(f32(-(1 + 2 ** -23)), f32(64 * (1 - 2 ** -23)), -(2 ** 30))).toBe(-(2 ** 30));
+    expect(fmaF32(f32(1 + 2 ** -23), f32(64 * (1 + 2 ** -23)), 2 ** 30)).toBe(2 ** 30 + 2 ** 7);
   });
 });
 

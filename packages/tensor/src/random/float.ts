@@ -37,12 +37,14 @@ export function fmaF32(a: number, b: number, c: number): number {
   const s = p + c;
   const r = f32(s);
   if (r === s) return r;
+  // s is a tie between r and its neighbour on s's side only if that neighbour is 2s - r (exact: Sterbenz);
+  // otherwise 2s - r falls strictly between two float32s. (No bit twiddling on the common path.)
+  const other = 2 * s - r;
+  if (f32(other) !== other) return r;
   // Knuth's TwoSum: the exact rounding error of s = p + c
   const bv = s - p;
   const err = p - (s - bv) + (c - bv);
   if (err === 0) return r;
-  const other = nextAfter(r, s > r ? Infinity : -Infinity, 'float32');
-  if (s - r !== other - s) return r; // not a tie, so the float64 rounding cannot have crossed the midpoint
   // s is exactly the midpoint: the true value lies on the side of err
   return err > 0 === other > r ? other : r;
 }

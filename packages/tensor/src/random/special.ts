@@ -100,8 +100,8 @@ function log1pF32(x: number): number {
     const x2 = f32(x * x);
     let num = 0;
     let den = 0;
-    for (const c of LOG1P_P) num = fmaF32(num, x, c);
-    for (const c of LOG1P_Q) den = fmaF32(den, x, c);
+    for (let i = 0; i < LOG1P_P.length; i++) num = fmaF32(num, x, LOG1P_P[i]!);
+    for (let i = 0; i < LOG1P_Q.length; i++) den = fmaF32(den, x, LOG1P_Q[i]!);
     const r = f32(f32(x * x2) * f32(num / den));
     return f32(x + fmaF32(-0.5, x2, r));
   }

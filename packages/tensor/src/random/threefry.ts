@@ -18,57 +18,64 @@ const ROT_A0 = 13, ROT_A1 = 15, ROT_A2 = 26, ROT_A3 = 6;
 const ROT_B0 = 17, ROT_B1 = 29, ROT_B2 = 16, ROT_B3 = 24;
 
 /**
- * Hash word pairs `(x0[i], x1[i])` with the key `(k0, k1)`, writing the results into `y0[i], y1[i]` for
- * `i < n`. `x0`/`x1` may be the same arrays as `y0`/`y1`.
+ * Hash the word pair `(a, b)` with the key `(k0, k1)` (and `k2 = k0 ^ k1 ^ PARITY`), writing the result into
+ * `y0[i], y1[i]`: the 20 rounds, shared by the loops below (each passes its counters directly: the counter
+ * functions these loops once took were a call per element that V8 could not inline, being of several kinds).
  */
-function hashPairs(
-  k0: number,
-  k1: number,
-  n: number,
-  x0: (i: number) => number,
-  x1: (i: number) => number,
-  y0: Uint32Array,
-  y1: Uint32Array,
-): void {
+function hashBlock(k0: number, k1: number, k2: number, a: number, b: number, y0: Uint32Array, y1: Uint32Array, i: number): void {
+  a = (a + k0) >>> 0;
+  b = (b + k1) >>> 0;
+  // rounds 1-4
+  a = (a + b) >>> 0; b = ((b << ROT_A0) | (b >>> (32 - ROT_A0))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_A1) | (b >>> (32 - ROT_A1))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_A2) | (b >>> (32 - ROT_A2))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_A3) | (b >>> (32 - ROT_A3))) ^ a;
+  a = (a + k1) >>> 0; b = (b + k2 + 1) >>> 0;
+  // rounds 5-8
+  a = (a + b) >>> 0; b = ((b << ROT_B0) | (b >>> (32 - ROT_B0))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_B1) | (b >>> (32 - ROT_B1))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_B2) | (b >>> (32 - ROT_B2))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_B3) | (b >>> (32 - ROT_B3))) ^ a;
+  a = (a + k2) >>> 0; b = (b + k0 + 2) >>> 0;
+  // rounds 9-12
+  a = (a + b) >>> 0; b = ((b << ROT_A0) | (b >>> (32 - ROT_A0))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_A1) | (b >>> (32 - ROT_A1))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_A2) | (b >>> (32 - ROT_A2))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_A3) | (b >>> (32 - ROT_A3))) ^ a;
+  a = (a + k0) >>> 0; b = (b + k1 + 3) >>> 0;
+  // rounds 13-16
+  a = (a + b) >>> 0; b = ((b << ROT_B0) | (b >>> (32 - ROT_B0))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_B1) | (b >>> (32 - ROT_B1))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_B2) | (b >>> (32 - ROT_B2))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_B3) | (b >>> (32 - ROT_B3))) ^ a;
+  a = (a + k1) >>> 0; b = (b + k2 + 4) >>> 0;
+  // rounds 17-20
+  a = (a + b) >>> 0; b = ((b << ROT_A0) | (b >>> (32 - ROT_A0))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_A1) | (b >>> (32 - ROT_A1))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_A2) | (b >>> (32 - ROT_A2))) ^ a;
+  a = (a + b) >>> 0; b = ((b << ROT_A3) | (b >>> (32 - ROT_A3))) ^ a;
+  a = (a + k2) >>> 0; b = (b + k0 + 5) >>> 0;
+  y0[i] = a;
+  y1[i] = b;
+}
+
+/** The third key word of the schedule. */
+const parityWord = (k0: number, k1: number): number => (k0 ^ k1 ^ PARITY) >>> 0;
+
+/** Hash the word pairs `(x0[i] >>> 0, x1[i] >>> 0)` for `i < n` into `y0[i], y1[i]`. */
+function hashPairs(k0: number, k1: number, n: number, x0: ArrayLike<number>, x1: ArrayLike<number>, y0: Uint32Array, y1: Uint32Array): void {
   k0 >>>= 0;
   k1 >>>= 0;
-  const k2 = (k0 ^ k1 ^ PARITY) >>> 0;
-  for (let i = 0; i < n; i++) {
-    let a = (x0(i) + k0) >>> 0;
-    let b = (x1(i) + k1) >>> 0;
-    // rounds 1-4
-    a = (a + b) >>> 0; b = ((b << ROT_A0) | (b >>> (32 - ROT_A0))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_A1) | (b >>> (32 - ROT_A1))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_A2) | (b >>> (32 - ROT_A2))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_A3) | (b >>> (32 - ROT_A3))) ^ a;
-    a = (a + k1) >>> 0; b = (b + k2 + 1) >>> 0;
-    // rounds 5-8
-    a = (a + b) >>> 0; b = ((b << ROT_B0) | (b >>> (32 - ROT_B0))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_B1) | (b >>> (32 - ROT_B1))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_B2) | (b >>> (32 - ROT_B2))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_B3) | (b >>> (32 - ROT_B3))) ^ a;
-    a = (a + k2) >>> 0; b = (b + k0 + 2) >>> 0;
-    // rounds 9-12
-    a = (a + b) >>> 0; b = ((b << ROT_A0) | (b >>> (32 - ROT_A0))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_A1) | (b >>> (32 - ROT_A1))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_A2) | (b >>> (32 - ROT_A2))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_A3) | (b >>> (32 - ROT_A3))) ^ a;
-    a = (a + k0) >>> 0; b = (b + k1 + 3) >>> 0;
-    // rounds 13-16
-    a = (a + b) >>> 0; b = ((b << ROT_B0) | (b >>> (32 - ROT_B0))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_B1) | (b >>> (32 - ROT_B1))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_B2) | (b >>> (32 - ROT_B2))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_B3) | (b >>> (32 - ROT_B3))) ^ a;
-    a = (a + k1) >>> 0; b = (b + k2 + 4) >>> 0;
-    // rounds 17-20
-    a = (a + b) >>> 0; b = ((b << ROT_A0) | (b >>> (32 - ROT_A0))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_A1) | (b >>> (32 - ROT_A1))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_A2) | (b >>> (32 - ROT_A2))) ^ a;
-    a = (a + b) >>> 0; b = ((b << ROT_A3) | (b >>> (32 - ROT_A3))) ^ a;
-    a = (a + k2) >>> 0; b = (b + k0 + 5) >>> 0;
-    y0[i] = a;
-    y1[i] = b;
-  }
+  const k2 = parityWord(k0, k1);
+  for (let i = 0; i < n; i++) hashBlock(k0, k1, k2, x0[i]! >>> 0, x1[i]! >>> 0, y0, y1, i);
+}
+
+/** Hash the counter pairs `(0, i)` for `i < n` (the partitionable derivation) into `y0[i], y1[i]`. */
+function hashCounters(k0: number, k1: number, n: number, y0: Uint32Array, y1: Uint32Array): void {
+  k0 >>>= 0;
+  k1 >>>= 0;
+  const k2 = parityWord(k0, k1);
+  for (let i = 0; i < n; i++) hashBlock(k0, k1, k2, 0, i, y0, y1, i);
 }
 
 /**
@@ -92,7 +99,7 @@ export function threefry2x32(
   const n = x0.length;
   const y0 = new Uint32Array(n);
   const y1 = new Uint32Array(n);
-  hashPairs(key[0]!, key[1]!, n, (i) => x0[i]! >>> 0, (i) => x1[i]! >>> 0, y0, y1);
+  hashPairs(key[0]!, key[1]!, n, x0, x1, y0, y1);
   return [y0, y1];
 }
 
@@ -100,7 +107,9 @@ export function threefry2x32(
 export function threefryBlock(k0: number, k1: number, x0: number, x1: number): [number, number] {
   const y0 = new Uint32Array(1);
   const y1 = new Uint32Array(1);
-  hashPairs(k0, k1, 1, () => x0 >>> 0, () => x1 >>> 0, y0, y1);
+  k0 >>>= 0;
+  k1 >>>= 0;
+  hashBlock(k0, k1, parityWord(k0, k1), x0 >>> 0, x1 >>> 0, y0, y1, 0);
   return [y0[0]!, y1[0]!];
 }
 
@@ -114,7 +123,10 @@ export function threefryIotaHash(k0: number, k1: number, n: number): Uint32Array
   const y0 = new Uint32Array(half);
   const y1 = new Uint32Array(half);
   // second-half counter j is half + j, except the padding slot (index n when n is odd), which is 0
-  hashPairs(k0, k1, half, (i) => i, (i) => (half + i < n ? half + i : 0), y0, y1);
+  k0 >>>= 0;
+  k1 >>>= 0;
+  const k2 = parityWord(k0, k1);
+  for (let i = 0; i < half; i++) hashBlock(k0, k1, k2, i, half + i < n ? half + i : 0, y0, y1, i);
   const out = new Uint32Array(n);
   out.set(y0.subarray(0, Math.min(half, n)), 0);
   out.set(y1.subarray(0, n - half), half);
@@ -133,7 +145,7 @@ export function bits32(k0: number, k1: number, n: number): Uint32Array {
   // partitionable: element i hashes the counter pair (hi32(i), lo32(i)) = (0, i); the result is y0 ^ y1
   const y0 = new Uint32Array(n);
   const y1 = new Uint32Array(n);
-  hashPairs(k0, k1, n, () => 0, (i) => i, y0, y1);
+  hashCounters(k0, k1, n, y0, y1);
   for (let i = 0; i < n; i++) y0[i] = (y0[i]! ^ y1[i]!) >>> 0;
   return y0;
 }
@@ -150,7 +162,7 @@ export function bits64(k0: number, k1: number, n: number): { hi: Uint32Array; lo
   }
   const hi = new Uint32Array(n);
   const lo = new Uint32Array(n);
-  hashPairs(k0, k1, n, () => 0, (i) => i, hi, lo);
+  hashCounters(k0, k1, n, hi, lo);
   return { hi, lo };
 }
 
@@ -160,7 +172,7 @@ export function splitKey(k0: number, k1: number, num: number): Uint32Array {
   // partitionable: child i is the hash of the counter pair (0, i), i.e. fold_in(key, i)
   const a = new Uint32Array(num);
   const b = new Uint32Array(num);
-  hashPairs(k0, k1, num, () => 0, (i) => i, a, b);
+  hashCounters(k0, k1, num, a, b);
   const out = new Uint32Array(2 * num);
   for (let i = 0; i < num; i++) {
     out[2 * i] = a[i]!;
