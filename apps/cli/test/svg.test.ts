@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { alphaHeatmaps, confusionFigure, lossChart, samplesFigure } from '../src/plots.js';
 import { blueWhiteRed, blues, textOn } from '../src/svg/colors.js';
-import { decimalsFor, esc, hstack, integerTicks, niceTicks, toSvg, vstack } from '../src/svg/core.js';
+import { attrs, decimalsFor, esc, hstack, integerTicks, niceTicks, num, toSvg, vstack } from '../src/svg/core.js';
 import { colorBar, heatmap } from '../src/svg/heatmap.js';
 import { imageGrid, imageMarkup } from '../src/svg/images.js';
 import { lineChart } from '../src/svg/line-chart.js';
@@ -25,6 +25,13 @@ describe('svg core', () => {
 
   it('escapes text', () => {
     expect(esc('a<b & "c">')).toBe('a&lt;b &amp; &quot;c&quot;&gt;');
+    expect(esc('plain text, 12.5%')).toBe('plain text, 12.5%');
+    expect([num(3), num(-0), num(2.5), num(1 / 3), num(1.005, 1), num(NaN), num(1e21)]).toEqual(['3', '0', '2.5', '0.33', '1', '0', '1e+21']);
+    // numbers through num, strings escaped, undefined left out, in the object's order
+    expect(attrs({ x: 10, y: 2.345, fill: '#fff', title: 'a<b', skip: undefined, 'stroke-width': 0.8 })).toBe(' x="10" y="2.35" fill="#fff" title="a&lt;b" stroke-width="0.8"');
+    expect(blueWhiteRed(0)).toBe('#053061');
+    expect(blueWhiteRed(0.5)).toBe('#f7f7f7');
+    expect(blueWhiteRed(NaN)).toBe('#053061');
   });
 
   it('stacks panels', () => {

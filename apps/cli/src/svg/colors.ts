@@ -11,7 +11,9 @@ function hexToRgb(h: string): RGB {
 }
 
 function rgbToHex([r, g, b]: RGB): string {
-  return `#${[r, g, b].map((v) => Math.round(Math.min(255, Math.max(0, v))).toString(16).padStart(2, '0')).join('')}`;
+  const byte = (v: number): number => Math.round(Math.min(255, Math.max(0, v)));
+  // (one number to hex, its leading 1 dropped: a picture formats thousands of these)
+  return `#${(0x1000000 + (byte(r) << 16) + (byte(g) << 8) + byte(b)).toString(16).slice(1)}`;
 }
 
 function ramp(stops: readonly string[]): (t: number) => string {

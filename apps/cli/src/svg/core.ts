@@ -12,24 +12,31 @@ export interface Panel {
   readonly body: string;
 }
 
+const SPECIAL = /[&<>"]/;
+
 /** Escape text for SVG/HTML content and attribute values. */
 export function esc(s: string | number): string {
-  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const t = String(s);
+  // (most text has nothing to escape: a picture escapes thousands of attribute values)
+  return SPECIAL.test(t) ? t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;') : t;
 }
 
 /** A number with at most `digits` decimals, trailing zeros dropped (for coordinates and labels). */
 export function num(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return '0';
+  if (Number.isInteger(x)) return String(x);
   const s = x.toFixed(digits);
   return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
 
-/** SVG attributes from an object (undefined values left out). */
+/** SVG attributes from an object (undefined values left out; numbers through `num`, which needs no escaping). */
 export function attrs(a: Readonly<Record<string, string | number | undefined>>): string {
-  return Object.entries(a)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => ` ${k}="${esc(typeof v === 'number' ? num(v) : (v as string))}"`)
-    .join('');
+  let out = '';
+  for (const k in a) {
+    const v = a[k];
+    if (v !== undefined) out += ` ${k}="${typeof v === 'number' ? num(v) : esc(v)}"`;
+  }
+  return out;
 }
 
 /** The font used by every picture. */
