@@ -20,6 +20,12 @@ const libs = [
   ['packages/crossstitch', 'index.js'],
   ['apps/cli', 'main.js'],
 ];
+// [folder, its bundle (scripts/bundle.mjs), the packages whose sources it contains]: a bundle holds its
+// upstream libraries' code too, so it is stale when any of their sources changed after it was made.
+const bundles = [
+  ['packages/crossstitch', 'experiments/seed-worker.bundle.js', ['packages/tensor', 'packages/crossstitch']],
+  ['apps/cli', 'run.bundle.js', ['packages/tensor', 'packages/crossstitch', 'apps/cli']],
+];
 
 function newestMtime(dir) {
   let newest = 0;
@@ -39,7 +45,14 @@ function stale([lib, entry]) {
   return undefined;
 }
 
-const reasons = libs.map(stale).filter(Boolean);
+function staleBundle([lib, bundle, sources]) {
+  const dist = join(root, lib, 'dist', bundle);
+  if (!existsSync(dist)) return `${lib}/dist/${bundle} is missing`;
+  const changed = sources.find((s) => existsSync(join(root, s, 'src')) && newestMtime(join(root, s, 'src')) > statSync(dist).mtimeMs);
+  return changed ? `${changed}/src changed since ${lib}'s bundle was made` : undefined;
+}
+
+const reasons = [...libs.map(stale), ...bundles.map(staleBundle)].filter(Boolean);
 if (reasons.length > 0 && !process.env.XS_SKIP_BUILD) {
   process.stderr.write(`building the CLI and the workspace libraries first (${reasons.join('; ')})...\n`);
   const turbo = join(root, 'node_modules', '.bin', 'turbo');
