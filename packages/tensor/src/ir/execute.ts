@@ -1,9 +1,10 @@
 /**
  * Running an optimised jaxpr on a backend. The plan is built once per compiled signature: which kernel each
  * equation calls (prepared for its shapes where the backend has a preparer: `Backend.preparers`), which slot
- * each value lives in, and which preallocated buffer each intermediate is written to. Intermediates share a pool of buffers by liveness (a buffer is reused once every reader of
- * its previous value has run), so a call allocates only the arrays it returns, and not even those where an
- * output can be written into the buffer of a donated argument (`jit(f, { donateArgnums })`, see planDonation).
+ * each value lives in, and which preallocated buffer each intermediate is written to. Intermediates share a
+ * pool of buffers by liveness (a buffer is reused once every reader of its previous value has run), so a call
+ * allocates only the arrays it returns, and not even those where an output can be written into the buffer of
+ * a donated argument (`jit(f, { donateArgnums })`, see planDonation).
  */
 import { ConcreteTensor, isBufferShared, markBufferShared, markDonated } from '../core/tensor.js';
 import { mapPacked, packedCopy } from '../core/arrays.js';
