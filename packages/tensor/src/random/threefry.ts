@@ -18,11 +18,13 @@ const ROT_A0 = 13, ROT_A1 = 15, ROT_A2 = 26, ROT_A3 = 6;
 const ROT_B0 = 17, ROT_B1 = 29, ROT_B2 = 16, ROT_B3 = 24;
 
 /**
- * Hash the word pair `(a, b)` with the key `(k0, k1)` (and `k2 = k0 ^ k1 ^ PARITY`), writing the result into
- * `y0[i], y1[i]`: the 20 rounds, shared by the loops below (each passes its counters directly: the counter
- * functions these loops once took were a call per element that V8 could not inline, being of several kinds).
+ * Hash the word pair `(a, b)` with the key `(k0, k1)`, writing the result into `y0[i], y1[i]`: the 20 rounds,
+ * shared by the loops below (each passes its counters directly: the counter functions these loops once took
+ * were a call per element that V8 could not inline, being of several kinds). Every word may come as a signed
+ * or unsigned 32-bit integer: each sum is taken modulo 2^32 (`>>> 0`), which is all the hash reads of them.
  */
-function hashBlock(k0: number, k1: number, k2: number, a: number, b: number, y0: Uint32Array, y1: Uint32Array, i: number): void {
+function hashBlock(k0: number, k1: number, a: number, b: number, y0: Uint32Array, y1: Uint32Array, i: number): void {
+  const k2 = (k0 ^ k1 ^ PARITY) >>> 0; // the key schedule's third word
   a = (a + k0) >>> 0;
   b = (b + k1) >>> 0;
   // rounds 1-4
@@ -59,23 +61,14 @@ function hashBlock(k0: number, k1: number, k2: number, a: number, b: number, y0:
   y1[i] = b;
 }
 
-/** The third key word of the schedule. */
-const parityWord = (k0: number, k1: number): number => (k0 ^ k1 ^ PARITY) >>> 0;
-
 /** Hash the word pairs `(x0[i] >>> 0, x1[i] >>> 0)` for `i < n` into `y0[i], y1[i]`. */
 function hashPairs(k0: number, k1: number, n: number, x0: ArrayLike<number>, x1: ArrayLike<number>, y0: Uint32Array, y1: Uint32Array): void {
-  k0 >>>= 0;
-  k1 >>>= 0;
-  const k2 = parityWord(k0, k1);
-  for (let i = 0; i < n; i++) hashBlock(k0, k1, k2, x0[i]! >>> 0, x1[i]! >>> 0, y0, y1, i);
+  for (let i = 0; i < n; i++) hashBlock(k0, k1, x0[i]! >>> 0, x1[i]! >>> 0, y0, y1, i);
 }
 
 /** Hash the counter pairs `(0, i)` for `i < n` (the partitionable derivation) into `y0[i], y1[i]`. */
 function hashCounters(k0: number, k1: number, n: number, y0: Uint32Array, y1: Uint32Array): void {
-  k0 >>>= 0;
-  k1 >>>= 0;
-  const k2 = parityWord(k0, k1);
-  for (let i = 0; i < n; i++) hashBlock(k0, k1, k2, 0, i, y0, y1, i);
+  for (let i = 0; i < n; i++) hashBlock(k0, k1, 0, i, y0, y1, i);
 }
 
 /**
@@ -107,9 +100,7 @@ export function threefry2x32(
 export function threefryBlock(k0: number, k1: number, x0: number, x1: number): [number, number] {
   const y0 = new Uint32Array(1);
   const y1 = new Uint32Array(1);
-  k0 >>>= 0;
-  k1 >>>= 0;
-  hashBlock(k0, k1, parityWord(k0, k1), x0 >>> 0, x1 >>> 0, y0, y1, 0);
+  hashBlock(k0, k1, x0 >>> 0, x1 >>> 0, y0, y1, 0);
   return [y0[0]!, y1[0]!];
 }
 
@@ -123,10 +114,7 @@ export function threefryIotaHash(k0: number, k1: number, n: number): Uint32Array
   const y0 = new Uint32Array(half);
   const y1 = new Uint32Array(half);
   // second-half counter j is half + j, except the padding slot (index n when n is odd), which is 0
-  k0 >>>= 0;
-  k1 >>>= 0;
-  const k2 = parityWord(k0, k1);
-  for (let i = 0; i < half; i++) hashBlock(k0, k1, k2, i, half + i < n ? half + i : 0, y0, y1, i);
+  for (let i = 0; i < half; i++) hashBlock(k0, k1, i, half + i < n ? half + i : 0, y0, y1, i);
   const out = new Uint32Array(n);
   out.set(y0.subarray(0, Math.min(half, n)), 0);
   out.set(y1.subarray(0, n - half), half);

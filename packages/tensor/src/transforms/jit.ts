@@ -17,7 +17,7 @@ import { type Eqn, type Jaxpr, Var, jaxprToString, newVar } from '../ir/jaxpr.js
 import { optimize } from '../ir/optimize.js';
 import { type Executable, compileJaxpr } from '../ir/execute.js';
 import { scalar } from '../ops/convert.js';
-import { type PyTree, type TreeDef, flatten, flattenInto, treeDefToString, unflatten } from '../tree/index.js';
+import { type PyTree, type TreeDef, flatten, flattenInto, isPlainObject, treeDefToString, unflatten } from '../tree/index.js';
 
 class JaxprBuilder {
   readonly eqns: Eqn[] = [];
@@ -253,11 +253,7 @@ function staticKeyOf(v: unknown): string {
   }
   if (v === null) return 'null';
   if (Array.isArray(v)) return `[${v.map(staticKeyOf).join(',')}]`;
-  const proto = Object.getPrototypeOf(v);
-  if (proto === Object.prototype || proto === null) {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${staticKeyOf(o[k])}`).join(',')}}`;
-  }
+  if (isPlainObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${staticKeyOf(v[k])}`).join(',')}}`;
   let id = staticIdentities.get(v as object);
   if (id === undefined) staticIdentities.set(v as object, (id = nextStaticIdentity++));
   return `#${id}`;
@@ -326,33 +322,26 @@ export function jit(f: (...args: any[]) => any, options: JitOptions = {}): Jitte
     return args.flatMap((a, i) => (isStatic[i] ? [] : flatten(a as PyTree<unknown>)[0].map(() => donate.has(i))));
   };
   // The last call's signature, checked first without building the cache key (a training loop calls with one
-  // signature): its entry, its arguments' structure, its leaves' shapes and dtypes, its static arguments.
-  let last: { entry: Entry; nArgs: number; inDef: TreeDef; avals: AbstractValue[]; statics: unknown[] } | undefined;
+  // signature): its entry, which arguments were static and their values, the structure of each dynamic one,
+  // and its leaves' shapes and dtypes. Kept only where every static argument is keyed by identity (a value, a
+  // function, an instance), so that `Object.is` decides; arrays and plain objects are keyed by their contents,
+  // which may have changed since, so calls with them always build the key.
+  let last: { entry: Entry; isStatic: readonly boolean[]; statics: readonly unknown[]; dynamicDefs: readonly TreeDef[]; avals: readonly AbstractValue[] } | undefined;
   const sameAsLast = (args: readonly unknown[]): Tensor[] | undefined => {
-    if (!last || args.length !== last.nArgs || last.inDef.kind !== 'array') return undefined;
+    if (!last || args.length !== last.isStatic.length) return undefined;
     const leaves: Tensor[] = [];
-    const dynamic = last.inDef.children;
     let d = 0;
     let st = 0;
     for (let i = 0; i < args.length; i++) {
-      if (staticArgnums.length > 0 && isStaticAt(i, args.length)) {
-        // (the same value, or the same function or instance; arrays and plain objects are keyed by their
-        // contents, which may have changed: those take the slow path)
-        const a = args[i];
-        if (!Object.is(a, last.statics[st++]) || Array.isArray(a) || (typeof a === 'object' && a !== null && [Object.prototype, null].includes(Object.getPrototypeOf(a)))) return undefined;
-      } else if (!flattenInto(dynamic[d++]!, args[i], leaves)) return undefined;
+      if (last.isStatic[i] ? !Object.is(args[i], last.statics[st++]) : !flattenInto(last.dynamicDefs[d++]!, args[i], leaves)) return undefined;
     }
-    if (leaves.length !== last.avals.length) return undefined;
+    // (the same structure: as many leaves)
     for (let k = 0; k < leaves.length; k++) {
       const l = leaves[k];
       const a = last.avals[k]!;
       if (!(l instanceof Tensor) || l.dtype !== a.dtype || !shapesEqual(l.shape, a.shape)) return undefined;
     }
     return leaves;
-  };
-  const isStaticAt = (i: number, n: number): boolean => {
-    for (let k = 0; k < staticArgnums.length; k++) if (staticArgnums[k] === i || staticArgnums[k]! + n === i) return true;
-    return false;
   };
   const entryFor = (args: readonly unknown[]) => {
     const fast = sameAsLast(args);
@@ -367,9 +356,9 @@ export function jit(f: (...args: any[]) => any, options: JitOptions = {}): Jitte
       // A program that closed over tracers of an enclosing transformation is only valid during this call.
       if (!staged.captured?.length) cache.set(key, entry);
     }
-    if (cache.get(key) === entry) {
-      const statics = args.filter((_, i) => isStatic[i]);
-      last = { entry, nArgs: args.length, inDef, avals: leaves.map((l) => ({ shape: l.shape, dtype: l.dtype })), statics };
+    const statics = args.filter((_, i) => isStatic[i]);
+    if (cache.get(key) === entry && inDef.kind === 'array' && !statics.some((v) => Array.isArray(v) || isPlainObject(v))) {
+      last = { entry, isStatic, statics, dynamicDefs: inDef.children, avals: mapPacked(leaves, (l) => ({ shape: l.shape, dtype: l.dtype })) };
     }
     return { entry, leaves };
   };

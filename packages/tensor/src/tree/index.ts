@@ -38,7 +38,8 @@ export type TreeDef =
       readonly children: readonly TreeDef[];
     };
 
-function isPlainObject(x: unknown): x is Record<string, unknown> {
+/** Whether `x` is a plain object (a pytree node, not a leaf): `{...}` or `Object.create(null)`, not a Tensor. @internal */
+export function isPlainObject(x: unknown): x is Record<string, unknown> {
   if (x === null || typeof x !== 'object' || x instanceof Tensor) return false;
   const proto = Object.getPrototypeOf(x);
   return proto === Object.prototype || proto === null;

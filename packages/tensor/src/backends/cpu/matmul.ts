@@ -23,8 +23,8 @@
  * Large float32 products are split between worker threads sharing the wasm memory (wasm/threads.ts;
  * XS_THREADS=1 keeps one thread), with results identical to the single-threaded kernel's.
  */
-import type { TypedArray } from '../../core/dtype.js';
-import { type CpuPreparer, check, outputBuffer, sizeOf, transposeCopy } from './util.js';
+import type { DType, TypedArray } from '../../core/dtype.js';
+import { type CpuPreparer, check, outputBuffer, sizeOf, transposer } from './util.js';
 import { type Sgemm, type SgemmPlan, wasmSgemm } from './wasm/sgemm.js';
 import { sgemmPool } from './wasm/threads.js';
 
@@ -283,6 +283,22 @@ function gemmInt(
   }
 }
 
+/**
+ * How dot_general reads an operand as [batch, rows, cols] (`rows`·`cols` elements per batch, the axes given):
+ * in place, with row and column strides, when its axes are already in that order or with rows and columns
+ * swapped (ignoring size-1 axes: the matmul takes any strides, so Aᵀ·B and A·Bᵀ need no copy); else through
+ * `copy`, a transposed copy into that order (planned once).
+ */
+function operandLayout(
+  shape: readonly number[], batch: readonly number[], rowAxes: readonly number[], colAxes: readonly number[],
+  rows: number, cols: number, dtype: DType,
+): { sRow: number; sCol: number; copy?: (x: TypedArray) => TypedArray } {
+  const order = batch.concat(rowAxes, colAxes);
+  if (isInOrder(shape, order)) return { sRow: cols, sCol: 1 };
+  if (isInOrder(shape, batch.concat(colAxes, rowAxes))) return { sRow: 1, sCol: rows };
+  return { sRow: cols, sCol: 1, copy: transposer(shape, order, dtype) };
+}
+
 /** True when `order` (a permutation of the axes) is increasing once size-1 axes are dropped. */
 function isInOrder(shape: readonly number[], order: readonly number[]): boolean {
   let prev = -1;
@@ -337,28 +353,11 @@ const dotGeneral: CpuPreparer = (inputs, params: DotGeneralParams, out) => {
   const size = Bn * M * N;
   check(size === sizeOf(out.shape), 'dot_general: output size does not match operands');
 
-  // lhs as [B, M, K] with strides (aB, sAm, sAk), rhs as [B, K, N] with strides (bB, sBk, sBn); an operand in
-  // neither order is copied into the first (lPerm / rPerm)
-  let sAm = K;
-  let sAk = 1;
-  let lPerm: number[] | undefined;
-  const lOrder = lb.concat(lf, lc);
-  if (!isInOrder(ls, lOrder)) {
-    if (isInOrder(ls, lb.concat(lc, lf))) {
-      sAm = 1;
-      sAk = M;
-    } else lPerm = lOrder;
-  }
-  let sBk = N;
-  let sBn = 1;
-  let rPerm: number[] | undefined;
-  const rOrder = rb.concat(rc, rf);
-  if (!isInOrder(rs, rOrder)) {
-    if (isInOrder(rs, rb.concat(rf, rc))) {
-      sBk = 1;
-      sBn = K;
-    } else rPerm = rOrder;
-  }
+  // lhs as [B, M, K] with strides (aB, sAm, sAk), rhs as [B, K, N] with strides (bB, sBk, sBn)
+  const lhsAs = operandLayout(ls, lb, lf, lc, M, K, lhs.dtype);
+  const rhsAs = operandLayout(rs, rb, rc, rf, K, N, rhs.dtype);
+  const { sRow: sAm, sCol: sAk } = lhsAs;
+  const { sRow: sBk, sCol: sBn } = rhsAs;
   // With M == 1 (or K == 1, N == 1) both layouts match and the strides above agree for every index used.
   const aB = M * K;
   const bB = K * N;
@@ -375,8 +374,8 @@ const dotGeneral: CpuPreparer = (inputs, params: DotGeneralParams, out) => {
     // (a [60, 784] weight gradient's memset is a fiftieth of a training step).
     const o = outputBuffer(into, out.dtype, size);
     if (size === 0) return o;
-    const A = lPerm ? transposeCopy(ins[0]!, ls, lPerm, lhs.dtype) : ins[0]!;
-    const Bm = rPerm ? transposeCopy(ins[1]!, rs, rPerm, rhs.dtype) : ins[1]!;
+    const A = lhsAs.copy ? lhsAs.copy(ins[0]!) : ins[0]!;
+    const Bm = rhsAs.copy ? rhsAs.copy(ins[1]!) : ins[1]!;
     if (integer) {
       for (let b = 0; b < Bn; b++) gemmInt(M, N, K, A, b * aB, sAm, sAk, Bm, b * bB, sBk, sBn, o, b * cB, out.dtype === 'bool');
       return o;

@@ -189,6 +189,7 @@ const argmax: CpuPreparer = (inputs, params: { axis: number }, out) => {
   const inner = sizeOf(shape.slice(axis + 1));
   const size = sizeOf(out.shape);
   if (size > 0 && n === 0) throw new RangeError(`argmax: cannot take the argmax of an empty axis ${axis}`);
+  const best = inner === 1 ? undefined : new Float64Array(inner); // (the vectorised path's running maxima)
   return (ins, into) => {
     const o = outputBuffer(into, out.dtype, size) as Int32Array;
     if (size === 0) return o;
@@ -214,18 +215,17 @@ const argmax: CpuPreparer = (inputs, params: { axis: number }, out) => {
     }
     // vectorised over the inner block: walk the reduced axis in the outer loop so reads stay contiguous
     o.fill(0);
-    const best = new Float64Array(inner);
     for (let p = 0; p < outer; p++) {
       const base = p * n * inner;
       const ob = p * inner;
-      for (let j = 0; j < inner; j++) best[j] = xs[base + j]!;
+      for (let j = 0; j < inner; j++) best![j] = xs[base + j]!;
       for (let i = 1; i < n; i++) {
         const row = base + i * inner;
         for (let j = 0; j < inner; j++) {
           const v = xs[row + j]!;
-          const b = best[j]!;
+          const b = best![j]!;
           if (v > b || (v !== v && b === b)) {
-            best[j] = v;
+            best![j] = v;
             o[ob + j] = i;
           }
         }

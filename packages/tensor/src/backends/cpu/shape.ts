@@ -6,8 +6,7 @@
  */
 import type { DType, TypedArray } from '../../core/dtype.js';
 import type { KernelAval, PreparedKernel } from '../backend.js';
-import { mapPacked } from '../../core/arrays.js';
-import { type CpuPreparer, type StridedCopy, check, outputBuffer, sizeOf, stridesOf, stridedCopy } from './util.js';
+import { type CpuPreparer, type StridedCopy, check, outputBuffer, sizeOf, stridesOf, stridedCopy, transposer } from './util.js';
 
 const identity: CpuPreparer = (inputs, _params, out) => {
   const n = sizeOf(inputs[0]!.shape);
@@ -29,8 +28,8 @@ const transpose: CpuPreparer = (inputs, params: { perm: readonly number[] }, out
   const x = inputs[0]!;
   const perm = params.perm;
   check(perm.length === x.shape.length, 'transpose: perm length does not match rank');
-  const inStrides = stridesOf(x.shape);
-  return copyKernel(stridedCopy(mapPacked(perm, (p) => inStrides[p]!), stridesOf(out.shape), out.shape), 0, out);
+  const t = transposer(x.shape, perm, out.dtype);
+  return (ins, into) => t(ins[0]!, into);
 };
 
 const broadcastInDim: CpuPreparer = (inputs, params: { shape: readonly number[]; dims: readonly number[] }, out) => {

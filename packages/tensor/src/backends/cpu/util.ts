@@ -146,32 +146,18 @@ export function stridedCopy(srcStrides: readonly number[], dstStrides: readonly 
   return (src, srcOff, dst, dstOff) => forEachRun(m, [srcOff, dstOff], (o) => run(src, o[0]!, dst, o[1]!));
 }
 
-/** A strided copy planned and run at once (see {@link stridedCopy}). */
-export function copyStrided(
-  src: TypedArray,
-  srcOff: number,
-  srcStrides: readonly number[],
-  dst: TypedArray,
-  dstOff: number,
-  dstStrides: readonly number[],
-  shape: readonly number[],
-): void {
-  stridedCopy(srcStrides, dstStrides, shape)(src, srcOff, dst, dstOff);
-}
-
-/** A contiguous copy of `x` transposed by `perm` (numpy.transpose semantics). */
-export function transposeCopy(x: TypedArray, shape: readonly number[], perm: readonly number[], dtype: DType): TypedArray {
+/**
+ * A copy of arrays of `shape` transposed by `perm` (numpy.transpose semantics), planned once: `(x, into)` writes
+ * the contiguous transposed copy of `x` into `into`, or into a fresh array.
+ */
+export function transposer(shape: readonly number[], perm: readonly number[], dtype: DType): (x: TypedArray, into?: TypedArray) => TypedArray {
   const inStrides = stridesOf(shape);
-  const outShape = perm.map((p) => shape[p]!);
-  const dst = allocate(dtype, sizeOf(outShape));
-  copyStrided(
-    x,
-    0,
-    perm.map((p) => inStrides[p]!),
-    dst,
-    0,
-    stridesOf(outShape),
-    outShape,
-  );
-  return dst;
+  const outShape = mapPacked(perm, (p) => shape[p]!);
+  const copy = stridedCopy(mapPacked(perm, (p) => inStrides[p]!), stridesOf(outShape), outShape);
+  const size = sizeOf(outShape);
+  return (x, into) => {
+    const o = into ?? allocate(dtype, size);
+    copy(x, 0, o, 0);
+    return o;
+  };
 }
